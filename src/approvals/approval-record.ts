@@ -1,0 +1,62 @@
+import type { Facts, Protocol } from '../gate/action.js';
+import type { RiskLevel } from '../policy/risk-level.js';
+import type { ApprovalRequirement, StepUpRequirement } from '../policy/requirement.js';
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'withdrawn', 'consumed'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+export interface Vote {
+  readonly approver: string;
+  readonly email?: string;
+  readonly groups: readonly string[];
+  readonly decision: 'approve' | 'deny';
+  readonly reason?: string;
+  readonly at: number;
+  /** The approver proved a second factor with this vote. */
+  readonly mfa: boolean;
+  /** Where the vote came from: cli, web, slack, webhook, ... */
+  readonly channel: string;
+}
+
+export interface Resolution {
+  readonly status: Exclude<ApprovalStatus, 'pending'>;
+  readonly at: number;
+  readonly by: readonly string[];
+  readonly reason: string;
+}
+
+/** One approval (or step-up) request, as stored and as shown to approvers. */
+export interface ApprovalRecord {
+  /** Unguessable id (128 random bits, base64url). */
+  readonly id: string;
+  readonly kind: 'approval' | 'step_up';
+  readonly status: ApprovalStatus;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly requester: {
+    readonly subject: string;
+    readonly email?: string;
+    readonly groups: readonly string[];
+    readonly deviceId?: string;
+  };
+  readonly action: {
+    readonly hash: string;
+    readonly protocol: Protocol;
+    readonly target: string;
+    readonly sessionId: string;
+    readonly source: string;
+    readonly command: string;
+    readonly risk: RiskLevel;
+    readonly rules: readonly string[];
+    readonly facts: Facts;
+  };
+  readonly requirement: ApprovalRequirement | StepUpRequirement;
+  /** The requester's stated reason. */
+  readonly reason?: string;
+  /** Who may decide, in words (e.g. "1 of dba and 1 of security", or "the requester with TOTP"). */
+  readonly eligible: string;
+  readonly votes: readonly Vote[];
+  readonly resolution?: Resolution;
+  /** Replica that holds the action (for diagnostics). */
+  readonly replica: string;
+}

@@ -1,0 +1,35 @@
+import type { Principal } from '../identity/principal.js';
+import type { Action, Protocol } from './action.js';
+import type { HoldNotice } from './hold-notice.js';
+import type { Verdict } from './verdict.js';
+
+export interface GateCheckOptions {
+  /** Aborting withdraws a held action (client cancelled or disconnected). */
+  readonly signal?: AbortSignal;
+  /** Called once when the action is held, so the adapter can tell the client where to act. */
+  readonly onHold?: (notice: HoldNotice) => void;
+}
+
+export interface AuthenticationRequest {
+  /** The engineer's JWT exactly as presented. */
+  readonly token: string;
+  readonly protocol: Protocol;
+  readonly target: string;
+  readonly source: string;
+  readonly sessionId: string;
+}
+
+/**
+ * The single decision path. Adapters authenticate through it, ask it about
+ * every command, and forward or reject exactly as it says.
+ */
+export interface Gate {
+  /**
+   * Verifies the token and decides whether this principal may open a session
+   * from this source now (revocations, blocked networks). Emits auth events.
+   * Rejects with an AirlockError whose message is safe to show.
+   */
+  authenticate(request: AuthenticationRequest): Promise<Principal>;
+  /** Decides one action; holds it while a step-up or approval is pending. Never rejects. */
+  check(action: Action, options?: GateCheckOptions): Promise<Verdict>;
+}

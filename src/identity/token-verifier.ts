@@ -1,0 +1,6 @@
+import type { Principal } from './principal.js';
+
+/** Verifies an engineer's JWT; rejects with TokenInvalidError (reason safe to show). */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
