@@ -10,9 +10,8 @@ export function parseDuration(value: string | number): number | null {
   return Math.round(Number(match[1]) * (UNITS[match[2] as string] as number));
 }
 
-/** A duration field: accepts "30s"-style strings or milliseconds, yields milliseconds. */
-export function duration(defaultValue?: string) {
-  const schema = z
+function durationSchema() {
+  return z
     .union([z.string(), z.number()])
     .transform((value, ctx) => {
       const ms = parseDuration(value);
@@ -22,8 +21,14 @@ export function duration(defaultValue?: string) {
       }
       return ms;
     });
+}
+
+/** A duration field: accepts "30s"-style strings or milliseconds, yields milliseconds. */
+export function duration(): ReturnType<typeof durationSchema>;
+export function duration(defaultValue: string): ReturnType<ReturnType<typeof durationSchema>['prefault']>;
+export function duration(defaultValue?: string) {
   // prefault: the default goes through the transform like a configured value.
-  return defaultValue === undefined ? schema : schema.prefault(defaultValue);
+  return defaultValue === undefined ? durationSchema() : durationSchema().prefault(defaultValue);
 }
 
 export function formatDuration(ms: number): string {
