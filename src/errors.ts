@@ -200,6 +200,13 @@ export class ProtocolUnsupportedError extends AirlockError {
   override readonly httpStatus = 501;
 }
 
+/** A cancelled or timed-out action (SQLSTATE 57014 in PostgreSQL). */
+export class CancelledError extends AirlockError {
+  static override readonly code = 'AIRLOCK_CANCELLED';
+  override readonly httpStatus = 408;
+  override readonly sqlstate = '57014';
+}
+
 export class ShuttingDownError extends AirlockError {
   static override readonly code = 'AIRLOCK_SHUTTING_DOWN';
   override readonly httpStatus = 503;
@@ -245,6 +252,7 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   AIRLOCK_RATE_LIMITED: 'Too many attempts; retry after the given number of seconds.',
   AIRLOCK_STORE_UNAVAILABLE: 'The approval store is unreachable; risky actions are denied until it returns.',
   AIRLOCK_PROTOCOL_UNSUPPORTED: 'The protocol is not available in this build or configuration.',
+  AIRLOCK_CANCELLED: 'The held action was cancelled by the client or timed out waiting for a decision.',
   AIRLOCK_SHUTTING_DOWN: 'The sidecar is restarting; retry.',
   AIRLOCK_UPSTREAM_UNAVAILABLE: 'The upstream could not be reached or rejected Airlock.',
   AIRLOCK_INTERNAL: 'An internal error; details are in the server log only.',

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
+import { registerApprovalCommands } from './approvals.js';
+import { registerCheckConfig } from './check-config.js';
+import { registerExplain } from './explain.js';
+import { registerServe } from './serve.js';
 
 /** Every command registers itself from its own file; one line each here. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerServe(program);
+  registerCheckConfig(program);
+  registerExplain(program);
+  registerApprovalCommands(program);
 }

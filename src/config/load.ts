@@ -19,7 +19,7 @@ export function formatPath(path: ConfigPath): string {
 }
 
 /** Finds where a path (or its deepest existing parent) stands in the YAML source. */
-function locate(doc: Document, lineCounter: LineCounter, path: ConfigPath): string {
+function locate(doc: Document, lineCounter: LineCounter, path: ConfigPath, preferKey = false): string {
   for (let depth = path.length; depth >= 0; depth--) {
     const sub = path.slice(0, depth);
     const node = sub.length === 0 ? doc.contents : doc.getIn(sub, true);
@@ -29,7 +29,7 @@ function locate(doc: Document, lineCounter: LineCounter, path: ConfigPath): stri
       const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
       if (isMap(parent)) {
         const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[depth - 1]);
-        if (pair && isScalar(pair.key) && pair.key.range && depth < path.length) range = pair.key.range;
+        if (pair && isScalar(pair.key) && pair.key.range && (depth < path.length || preferKey)) range = pair.key.range;
         else if (pair && isScalar(pair.value) && pair.value.range) range = pair.value.range;
       }
     }
@@ -110,7 +110,7 @@ export function parseConfig(source: string, origin = 'config', env: NodeJS.Proce
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
           const path = [...(issue.path as ConfigPath), key];
-          problems.push(`${formatPath(path)}: unknown key${locate(doc, lineCounter, path)}`);
+          problems.push(`${formatPath(path)}: unknown key${locate(doc, lineCounter, path, true)}`);
         }
         continue;
       }

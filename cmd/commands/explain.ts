@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { createClassifier } from '../../src/classifiers/create-classifier.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { BadRequestError } from '../../src/errors.js';
+import { PROTOCOLS, type Protocol } from '../../src/gate/action.js';
+import { PolicyEngine } from '../../src/policy/policy-engine.js';
+import { defaultConfigPath } from '../support/config-path.js';
+import { readStdin } from '../support/prompt.js';
+
+interface ExplainOptions {
+  protocol: string;
+  config?: string;
+  json?: boolean;
+  sub: string;
+  groups: string;
+  target?: string;
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain <command>')
+    .description('Classify commands against the policy without running them. Pass - to read a JSON array of commands on stdin.')
+    .requiredOption('--protocol <protocol>', `one of ${PROTOCOLS.join('|')}`)
+    .option('--config <file>', 'configuration file (env AIRLOCK_CONFIG)')
+    .option('--sub <subject>', 'evaluate as this subject', 'explain')
+    .option('--groups <list>', 'comma-separated groups of that subject', '')
+    .option('--target <name>', 'target name the rules see (default: the first target of the protocol)')
+    .option('--json', 'print JSON: one object per command, or an array for -')
+    .action(async (command: string, options: ExplainOptions) => {
+      if (!(PROTOCOLS as readonly string[]).includes(options.protocol)) throw new BadRequestError(`--protocol must be one of ${PROTOCOLS.join('|')}`);
+      const protocol = options.protocol as Protocol;
+      const config = loadConfigFile(options.config ?? defaultConfigPath());
+      const classifier = await createClassifier(protocol, { cacheSize: 0 });
+      const policy = new PolicyEngine(config);
+      const target = options.target ?? config.targets.find((t) => t.protocol === protocol)?.name ?? 'default';
+      const principal = { subject: options.sub, groups: options.groups.split(',').filter(Boolean), authMethods: [], issuer: 'explain', expiresAt: 0 };
+      const explain = (text: string) => {
+        const classification = classifier.classify(text);
+        const decision = policy.evaluate({ principal, protocol, target, classification });
+        return { risk: decision.risk, requirement: decision.requirement.kind, rules: [...decision.rules], facts: classification.facts };
+      };
+      if (command === '-') {
+        const input: unknown = JSON.parse(await readStdin());
+        if (!Array.isArray(input) || !input.every((x) => typeof x === 'string')) throw new BadRequestError('stdin must be a JSON array of command strings');
+        process.stdout.write(`${JSON.stringify(input.map(explain), null, options.json ? 2 : 0)}\n`);
+        return;
+      }
+      const result = explain(command);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const lines = [
+        `command:     ${command}`,
+        `risk:        ${result.risk}`,
+        `requirement: ${result.requirement}`,
+        `rules:       ${result.rules.join(', ')}`,
+        `kinds:       ${result.facts.kinds.join(', ') || '-'}`,
+        `objects:     ${result.facts.objects.join(', ') || '-'}`,
+        `flags:       ${result.facts.flags.join(', ') || '-'}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

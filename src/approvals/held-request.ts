@@ -1,0 +1,183 @@
+import type { Logger } from 'pino';
+import { AirlockError, StoreUnavailableError } from '../errors.js';
+import type { Store, Unsubscribe } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import type { ApprovalRecord, ApprovalStatus, Resolution } from './approval-record.js';
+
+export type HoldOutcome =
+  /** Approved, and this holder consumed it: forward exactly once. */
+  | { readonly kind: 'approved'; readonly record: ApprovalRecord }
+  /** Denied, timed out, or withdrawn by someone else. */
+  | { readonly kind: 'denied'; readonly record: ApprovalRecord }
+  /** The holder's own signal aborted (client cancelled or disconnected). */
+  | { readonly kind: 'cancelled'; readonly record: ApprovalRecord | null }
+  /** The store failed while waiting: fail closed. */
+  | { readonly kind: 'failed'; readonly error: AirlockError };
+
+interface HeldRequestDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly pollIntervalMs: number;
+  readonly onClosed: (record: ApprovalRecord) => void;
+}
+
+/**
+ * One held action waiting for its request to close. Subscribes before it
+ * reads (no lost wake-up), re-reads on every change and on a slow poll (a
+ * wake-up lost to a store reconnect still arrives), expires the request on
+ * time itself, and consumes an approval with a compare-and-set so the action
+ * is forwarded once even if several replicas see the approval.
+ */
+export class HeldRequest {
+  readonly ready: Promise<void>;
+  private unsubscribe: Unsubscribe | null = null;
+  private settled = false;
+  private checking = false;
+  private recheck = false;
+  private resolve: (outcome: HoldOutcome) => void = () => {};
+  private timers: NodeJS.Timeout[] = [];
+  private signal: AbortSignal | undefined;
+  private readonly onAbort = () => void this.withdraw();
+
+  constructor(
+    private readonly record: ApprovalRecord,
+    private readonly deps: HeldRequestDeps,
+  ) {
+    this.ready = deps.store.watchApproval(record.id, () => void this.check()).then((unsubscribe) => {
+      this.unsubscribe = unsubscribe;
+      if (this.settled) void this.cleanup();
+    });
+    // A failed subscription is reported through wait(); keep it from being unhandled here.
+    this.ready.catch(() => {});
+  }
+
+  wait(signal?: AbortSignal): Promise<HoldOutcome> {
+    const outcome = new Promise<HoldOutcome>((resolve) => {
+      this.resolve = resolve;
+    });
+    this.signal = signal;
+    this.ready.then(
+      () => {
+        if (signal?.aborted) return void this.withdraw();
+        signal?.addEventListener('abort', this.onAbort, { once: true });
+        const untilExpiry = Math.max(0, this.record.expiresAt - this.deps.clock.now());
+        this.timers.push(setTimeout(() => void this.expire(), untilExpiry));
+        const poll = setInterval(() => void this.check(), this.deps.pollIntervalMs);
+        this.timers.push(poll);
+        void this.check();
+      },
+      (err: unknown) => this.settle({ kind: 'failed', error: asStoreError(err) }),
+    );
+    return outcome;
+  }
+
+  private async check(): Promise<void> {
+    if (this.settled) return;
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
+    this.checking = true;
+    try {
+      do {
+        this.recheck = false;
+        await this.evaluate();
+      } while (this.recheck && !this.settled);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async evaluate(): Promise<void> {
+    let current: ApprovalRecord | null;
+    try {
+      current = await this.deps.store.getApproval(this.record.id);
+    } catch (err) {
+      return this.settle({ kind: 'failed', error: asStoreError(err) });
+    }
+    if (this.settled) return;
+    if (!current) {
+      return this.settle({ kind: 'failed', error: new StoreUnavailableError('the approval request disappeared from the store') });
+    }
+    switch (current.status) {
+      case 'pending':
+        if (current.expiresAt <= this.deps.clock.now()) await this.expire();
+        return;
+      case 'approved': {
+        const consumed = await this.cas('approved', 'consumed', { status: 'consumed', at: this.deps.clock.now(), by: current.resolution?.by ?? [], reason: current.resolution?.reason ?? 'approved' });
+        if (consumed === undefined) return;
+        if (consumed) return this.settle({ kind: 'approved', record: consumed });
+        this.recheck = true;
+        return;
+      }
+      case 'consumed':
+        // Only the holder consumes; seeing this means a second holder: never forward twice.
+        return this.settle({ kind: 'denied', record: current });
+      case 'withdrawn':
+        // Our own withdrawal seen through the watch before withdraw() settled.
+        if (this.signal?.aborted) return this.settle({ kind: 'cancelled', record: current });
+        return this.settle({ kind: 'denied', record: current });
+      default:
+        return this.settle({ kind: 'denied', record: current });
+    }
+  }
+
+  private async expire(): Promise<void> {
+    if (this.settled) return;
+    const expired = await this.cas('pending', 'expired', { status: 'expired', at: this.deps.clock.now(), by: [], reason: 'timed out waiting for a decision' });
+    if (expired === undefined) return;
+    if (expired) {
+      this.deps.onClosed(expired);
+      return this.settle({ kind: 'denied', record: expired });
+    }
+    await this.check();
+  }
+
+  private async withdraw(): Promise<void> {
+    if (this.settled) return;
+    const resolution: Resolution = { status: 'withdrawn', at: this.deps.clock.now(), by: [this.record.requester.subject], reason: 'withdrawn: the client cancelled or disconnected' };
+    let withdrawn: ApprovalRecord | null | undefined = await this.cas('pending', 'withdrawn', resolution);
+    // Approved in the same instant: the client is gone, so it must not run; close it as withdrawn.
+    if (withdrawn === null) withdrawn = await this.cas('approved', 'withdrawn', resolution);
+    if (withdrawn) this.deps.onClosed(withdrawn);
+    this.settle({ kind: 'cancelled', record: withdrawn ?? null });
+  }
+
+  /** Compare-and-set; `undefined` means the store failed and the hold already settled as failed. */
+  private async cas(from: ApprovalStatus, to: ApprovalStatus, resolution: Resolution): Promise<ApprovalRecord | null | undefined> {
+    try {
+      return await this.deps.store.transitionApproval(this.record.id, from, to, resolution);
+    } catch (err) {
+      this.settle({ kind: 'failed', error: asStoreError(err) });
+      return undefined;
+    }
+  }
+
+  private settle(outcome: HoldOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(outcome);
+    void this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+    this.signal?.removeEventListener('abort', this.onAbort);
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    if (unsubscribe) {
+      try {
+        await unsubscribe();
+      } catch (err) {
+        this.deps.logger.debug({ err }, 'unsubscribe after hold failed');
+      }
+    }
+  }
+}
+
+function asStoreError(err: unknown): AirlockError {
+  if (err instanceof AirlockError) return err;
+  return new StoreUnavailableError('approval store unavailable', { cause: err });
+}

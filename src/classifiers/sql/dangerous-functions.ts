@@ -1,0 +1,60 @@
+/**
+ * Functions that act outside the query's own rows: signal other sessions, read
+ * or write server files, reach other servers, reconfigure the server, or run a
+ * SQL string that cannot be analysed here. Matched on the unqualified name,
+ * lower-cased, whatever schema the call names (fail closed on look-alikes).
+ */
+const DANGEROUS = new Set([
+  'pg_terminate_backend',
+  'pg_cancel_backend',
+  'pg_read_file',
+  'pg_read_binary_file',
+  'pg_ls_dir',
+  'pg_stat_file',
+  'pg_ls_logdir',
+  'pg_ls_waldir',
+  'pg_ls_tmpdir',
+  'pg_ls_archive_statusdir',
+  'pg_ls_logicalsnapdir',
+  'pg_ls_logicalmapdir',
+  'pg_ls_replslotdir',
+  'pg_file_write',
+  'pg_file_rename',
+  'pg_file_unlink',
+  'pg_file_sync',
+  'pg_logdir_ls',
+  'lo_export',
+  'lo_import',
+  'pg_reload_conf',
+  'pg_rotate_logfile',
+  'pg_promote',
+  'pg_switch_wal',
+  'pg_create_restore_point',
+  'pg_drop_replication_slot',
+  'pg_create_logical_replication_slot',
+  'pg_create_physical_replication_slot',
+  'pg_replication_origin_create',
+  'pg_replication_origin_drop',
+  'pg_logical_emit_message',
+  'pg_log_backend_memory_contexts',
+]);
+
+/** Functions that execute a SQL string given as an argument. */
+const EXECUTES_SQL = new Set([
+  'query_to_xml',
+  'query_to_xmlschema',
+  'query_to_xml_and_xmlschema',
+  'cursor_to_xml',
+  'ts_stat',
+  'ts_rewrite',
+]);
+
+export type FunctionDanger = 'dangerous' | 'executes_sql' | undefined;
+
+export function functionDanger(name: string): FunctionDanger {
+  const n = name.toLowerCase();
+  if (n.startsWith('dblink')) return 'executes_sql';
+  if (EXECUTES_SQL.has(n)) return 'executes_sql';
+  if (DANGEROUS.has(n)) return 'dangerous';
+  return undefined;
+}

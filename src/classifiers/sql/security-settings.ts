@@ -1,0 +1,45 @@
+import type { RiskLevel } from '../../policy/risk-level.js';
+
+/**
+ * Run-time settings whose change alters who the session acts as, which
+ * objects a name resolves to, or what is audited. Setting names are
+ * case-insensitive in PostgreSQL, so callers pass them lower-cased.
+ */
+const SETTING_RISK: ReadonlyMap<string, RiskLevel> = new Map<string, RiskLevel>([
+  ['role', 'high'],
+  ['session_authorization', 'high'],
+  // Disables triggers and foreign-key checks for the session.
+  ['session_replication_role', 'high'],
+  ['default_transaction_read_only', 'high'],
+  ['transaction_read_only', 'high'],
+  ['allow_system_table_mods', 'high'],
+  ['zero_damaged_pages', 'high'],
+  ['ignore_system_indexes', 'high'],
+  ['ignore_checksum_failure', 'high'],
+  ['log_statement', 'high'],
+  ['log_min_duration_statement', 'high'],
+  ['log_min_messages', 'high'],
+  ['log_min_error_statement', 'high'],
+  ['log_connections', 'high'],
+  ['log_disconnections', 'high'],
+  ['log_duration', 'high'],
+  // Load shared libraries into the backend.
+  ['session_preload_libraries', 'critical'],
+  ['local_preload_libraries', 'critical'],
+  ['dynamic_library_path', 'critical'],
+  ['search_path', 'medium'],
+  ['row_security', 'medium'],
+  ['check_function_bodies', 'medium'],
+]);
+
+/** Extensions whose settings control auditing. */
+const AUDIT_PREFIXES = ['pgaudit.', 'pgaudit_', 'anon.', 'pg_stat_statements.'];
+
+/** Risk of changing a setting, or undefined for an ordinary setting. */
+export function securitySettingRisk(name: string): RiskLevel | undefined {
+  const n = name.toLowerCase();
+  const known = SETTING_RISK.get(n);
+  if (known) return known;
+  if (AUDIT_PREFIXES.some((p) => n.startsWith(p))) return 'high';
+  return undefined;
+}

@@ -1,0 +1,249 @@
+import type { Logger } from 'pino';
+import type { ApprovalBroker } from '../approvals/broker.js';
+import type { HoldOutcome } from '../approvals/held-request.js';
+import type { EventBus } from '../audit/events.js';
+import {
+  AirlockError,
+  CancelledError,
+  ForbiddenError,
+  InternalError,
+  ShuttingDownError,
+  StepUpNotConfiguredError,
+  StoreUnavailableError,
+  TokenInvalidError,
+} from '../errors.js';
+import type { Principal } from '../identity/principal.js';
+import type { TokenVerifier } from '../identity/token-verifier.js';
+import type { PolicyEngine } from '../policy/policy-engine.js';
+import type { PolicyDecision } from '../policy/requirement.js';
+import { NO_RISK_SIGNALS, quietRiskAssessor, type RiskAssessment, type RiskAssessor } from '../policy/risk-assessor.js';
+import type { RiskLevel } from '../policy/risk-level.js';
+import type { Clock } from '../time/clock.js';
+import type { Action } from './action.js';
+import type { AdmissionCheck } from './admission-check.js';
+import type { BypassCheck } from './bypass-check.js';
+import type { AuthenticationRequest, Gate, GateCheckOptions } from './gate.js';
+import type { GateMetrics } from './gate-metrics.js';
+import type { StepUpGrants } from './step-up-grants.js';
+import { allowVerdict, denyVerdict } from './verdicts.js';
+import type { Verdict } from './verdict.js';
+
+export interface GateDeps {
+  readonly verifier: TokenVerifier;
+  readonly policy: PolicyEngine;
+  readonly broker: ApprovalBroker;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly risk?: RiskAssessor;
+  readonly admission?: AdmissionCheck;
+  readonly bypass?: BypassCheck;
+  /** Present when a second factor (TOTP) is configured: step_up can be satisfied. */
+  readonly grants?: StepUpGrants;
+  readonly grantTtlMs: number;
+  readonly grantMaxRisk: RiskLevel;
+  readonly metrics?: GateMetrics;
+  /** Skip the audit line of allowed low-risk actions (throughput). */
+  readonly auditAllowedLowRisk: boolean;
+}
+
+/** The single decision path for every protocol. */
+export class AirlockGate implements Gate {
+  private policy: PolicyEngine;
+  private draining = false;
+  private readonly risk: RiskAssessor;
+
+  constructor(private readonly deps: GateDeps) {
+    this.policy = deps.policy;
+    this.risk = deps.risk ?? quietRiskAssessor;
+  }
+
+  /** Swaps the policy (config reload); held actions keep the decision they were held under. */
+  setPolicy(policy: PolicyEngine): void {
+    this.policy = policy;
+  }
+
+  /** New actions that need a decision are denied from now on (SIGTERM). */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  evaluate(action: Action, signals: RiskAssessment = NO_RISK_SIGNALS): PolicyDecision {
+    return this.policy.evaluate(action, signals);
+  }
+
+  async authenticate(request: AuthenticationRequest): Promise<Principal> {
+    const { bus, clock } = this.deps;
+    let principal: Principal;
+    try {
+      principal = await this.deps.verifier.verify(request.token);
+    } catch (err) {
+      const reason = err instanceof TokenInvalidError ? err.reason : 'error';
+      bus.emit({ type: 'auth.failure', at: clock.now(), source: request.source, protocol: request.protocol, target: request.target, sessionId: request.sessionId, reason });
+      throw err instanceof AirlockError ? err : new InternalError('authentication failed', { cause: err });
+    }
+    if (this.deps.admission) {
+      try {
+        await this.deps.admission.admit(principal, request);
+      } catch (err) {
+        bus.emit({ type: 'auth.failure', at: clock.now(), subject: principal.subject, source: request.source, protocol: request.protocol, target: request.target, sessionId: request.sessionId, reason: err instanceof AirlockError ? err.code : 'admission_failed' });
+        throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check revocations: approval store unavailable', { cause: err });
+      }
+    }
+    bus.emit({
+      type: 'auth.success',
+      at: clock.now(),
+      subject: principal.subject,
+      ...(principal.deviceId ? { deviceId: principal.deviceId } : {}),
+      source: request.source,
+      protocol: request.protocol,
+      target: request.target,
+      sessionId: request.sessionId,
+    });
+    return principal;
+  }
+
+  async check(action: Action, options: GateCheckOptions = {}): Promise<Verdict> {
+    let verdict: Verdict;
+    try {
+      verdict = await this.decide(action, options);
+    } catch (err) {
+      // Fail closed: whatever went wrong, the action is not forwarded.
+      const error = err instanceof AirlockError && err.clientSafe ? err : new InternalError('internal error while deciding', { cause: err });
+      if (!(err instanceof AirlockError && err.clientSafe)) this.deps.logger.error({ err, actionId: action.id }, 'gate failed; denying');
+      verdict = denyVerdict({ risk: action.classification.risk, requirement: 'deny', path: 'error', rules: [], reason: error.message, error });
+    }
+    this.record(action, verdict);
+    return verdict;
+  }
+
+  private async decide(action: Action, options: GateCheckOptions): Promise<Verdict> {
+    let signals = NO_RISK_SIGNALS;
+    let signalError: unknown = null;
+    try {
+      signals = await this.risk.assess(action);
+    } catch (err) {
+      signalError = err;
+    }
+    const decision = this.policy.evaluate(action, signals);
+    const { requirement } = decision;
+    const base = { risk: decision.risk, requirement: requirement.kind, rules: decision.rules };
+    const because = decision.reasons.length > 0 ? ` (${decision.reasons.join('; ')})` : '';
+
+    if (requirement.kind === 'allow') return allowVerdict({ ...base, path: 'policy', reason: `allowed by policy${because}` });
+    // Anything beyond allow needs state; without it, fail closed.
+    if (signalError !== null) throw asStoreError(signalError);
+    if (requirement.kind === 'deny') {
+      const reason = requirement.reason ?? `denied by policy (${decision.risk} risk)${because}`;
+      return denyVerdict({ ...base, path: 'policy', reason, error: new ForbiddenError(reason) });
+    }
+    if (this.draining) {
+      const error = new ShuttingDownError('sidecar restarting, retry');
+      return denyVerdict({ ...base, path: 'error', reason: error.message, error });
+    }
+    if (requirement.kind === 'step_up') {
+      if (!this.deps.grants) {
+        const error = new StepUpNotConfiguredError('step-up required but no second factor is configured; ask an administrator');
+        return denyVerdict({ ...base, path: 'policy', reason: error.message, error });
+      }
+      if (await this.deps.grants.covers({ principal: action.principal, sessionId: action.sessionId, risk: decision.risk })) {
+        return allowVerdict({ ...base, path: 'grant', reason: 'allowed by a recent step-up in this session', decidedBy: [action.principal.subject] });
+      }
+      if (this.deps.bypass && !signals.forceRevalidation) {
+        const bypass = await this.deps.bypass.find(action, decision);
+        if (bypass) {
+          this.deps.bus.emit({ type: 'bypass.used', at: this.deps.clock.now(), subject: action.principal.subject, source: action.source, protocol: action.protocol, target: action.target, sessionId: action.sessionId, rules: [...decision.rules, bypass], reason: `bypass rule ${bypass}` });
+          return allowVerdict({ ...base, rules: [...decision.rules, `bypass:${bypass}`], path: 'bypass', reason: `step-up skipped by bypass rule ${bypass}` });
+        }
+      }
+    }
+    return this.hold(action, decision, options);
+  }
+
+  private async hold(action: Action, decision: PolicyDecision, options: GateCheckOptions): Promise<Verdict> {
+    const { broker, metrics, clock } = this.deps;
+    const startedAt = clock.now();
+    const base = { risk: decision.risk, requirement: decision.requirement.kind, rules: decision.rules };
+    metrics?.holdStarted();
+    let outcome: HoldOutcome;
+    try {
+      outcome = await broker.hold(action, decision, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onCreated: (record, links) => {
+          const what = record.kind === 'step_up' ? 'step-up required' : `approval required from ${record.eligible}`;
+          const where = record.kind === 'step_up' ? `confirm with \`airlock confirm ${record.id}\`` : `approve with \`${links.approveCommand}\``;
+          const why = decision.reasons.length > 0 ? `; ${decision.reasons.join('; ')}` : '';
+          options.onHold?.({
+            approvalId: record.id,
+            kind: record.kind,
+            message: `held: ${what} (${decision.risk} risk, rules ${decision.rules.join(', ')}${why}); ${where}${links.url ? ` or at ${links.url}` : ''}`,
+            ...(links.url ? { url: links.url } : {}),
+            command: record.kind === 'step_up' ? `airlock confirm ${record.id}` : links.approveCommand,
+            expiresAt: record.expiresAt,
+          });
+        },
+      });
+    } finally {
+      metrics?.holdEnded(decision.requirement.kind, (clock.now() - startedAt) / 1000);
+    }
+    switch (outcome.kind) {
+      case 'approved': {
+        const record = outcome.record;
+        const by = record.resolution?.by ?? [];
+        if (record.kind === 'step_up' && this.deps.grants) {
+          await this.deps.grants
+            .issue({ principal: action.principal, sessionId: action.sessionId, maxRisk: this.deps.grantMaxRisk, ttlMs: this.deps.grantTtlMs })
+            .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not store step-up grant'));
+        }
+        return allowVerdict({ ...base, path: record.kind === 'step_up' ? 'step_up' : 'approval', reason: record.resolution?.reason ?? 'approved', decidedBy: by, approvalId: record.id });
+      }
+      case 'denied': {
+        const record = outcome.record;
+        const timedOut = record.status === 'expired';
+        const reason = timedOut ? `timed out waiting for ${record.kind === 'step_up' ? 'step-up' : 'approval'} (request ${record.id})` : (record.resolution?.reason ?? `request ${record.status}`);
+        const error = timedOut ? new CancelledError(reason) : new ForbiddenError(reason);
+        return denyVerdict({ ...base, path: timedOut ? 'timeout' : 'approval', reason, error, decidedBy: record.resolution?.by ?? [], approvalId: record.id });
+      }
+      case 'cancelled': {
+        const error = new CancelledError('canceling statement due to user request');
+        return denyVerdict({ ...base, path: 'cancel', reason: error.message, error, ...(outcome.record ? { approvalId: outcome.record.id } : {}) });
+      }
+      case 'failed':
+        return denyVerdict({ ...base, path: 'error', reason: outcome.error.message, error: outcome.error });
+    }
+  }
+
+  private record(action: Action, verdict: Verdict): void {
+    this.deps.metrics?.verdict(action.protocol, verdict.requirement, verdict.allowed ? 'allow' : 'deny', verdict.path);
+    if (verdict.allowed && verdict.path === 'policy' && verdict.risk === 'low' && !this.deps.auditAllowedLowRisk) return;
+    this.deps.bus.emit({
+      type: 'verdict',
+      at: this.deps.clock.now(),
+      subject: action.principal.subject,
+      ...(action.principal.deviceId ? { deviceId: action.principal.deviceId } : {}),
+      source: action.source,
+      protocol: action.protocol,
+      target: action.target,
+      sessionId: action.sessionId,
+      rules: verdict.rules,
+      reason: verdict.reason,
+      ...(verdict.approvalId ? { approvalId: verdict.approvalId } : {}),
+      data: {
+        allowed: verdict.allowed,
+        risk: verdict.risk,
+        requirement: verdict.requirement,
+        path: verdict.path,
+        decidedBy: verdict.decidedBy,
+        hash: action.hash,
+        command: action.command.length > 4096 ? `${action.command.slice(0, 4096)}…` : action.command,
+        kinds: action.classification.facts.kinds,
+        flags: action.classification.facts.flags,
+        ...(action.reason ? { requesterReason: action.reason } : {}),
+      },
+    });
+  }
+}
+
+function asStoreError(err: unknown): AirlockError {
+  return err instanceof AirlockError ? err : new StoreUnavailableError('approval store unavailable', { cause: err });
+}

@@ -1,0 +1,219 @@
+// Composition root: the only file that knows every part. It builds everything
+// from a validated config, starts the listeners, and owns reload and drain.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { ApprovalBroker } from './approvals/broker.js';
+import type { ApprovalChannel } from './approvals/channels/channel.js';
+import { ConsoleChannel } from './approvals/channels/console.js';
+import { attachAuditLog, createAuditLog } from './audit/audit-log.js';
+import { EventBus } from './audit/events.js';
+import { createSqlClassifier } from './classifiers/sql/index.js';
+import type { AirlockConfig, PostgresTargetConfig } from './config/schema.js';
+import { approvalRoutes } from './control/approval-routes.js';
+import { createControlServer, type ControlRoutes } from './control/control-server.js';
+import { healthRoutes } from './control/health-routes.js';
+import { startEmbeddedPostgres } from './demo/embedded-postgres.js';
+import { AirlockGate } from './gate/airlock-gate.js';
+import { SessionRegistry } from './gate/session-registry.js';
+import { loadDevIssuer, type DevIssuer } from './identity/dev-issuer.js';
+import { createJwtVerifier } from './identity/jwt-verifier.js';
+import { createLogger } from './logging/logger.js';
+import { PolicyEngine } from './policy/policy-engine.js';
+import { createPostgresProxy, loadOrCreateTlsMaterial } from './protocols/postgres/index.js';
+import { createStore } from './store/create-store.js';
+import type { Store } from './store/store.js';
+import { createMetrics, attachMetrics } from './telemetry/metrics.js';
+import { systemClock, type Clock } from './time/clock.js';
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  /** Overrides the logger built from config (tests). */
+  readonly logger?: Logger;
+  /** Extra approval channels (tests). */
+  readonly channels?: readonly ApprovalChannel[];
+}
+
+export interface ListenAddressInfo {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface AirlockServer {
+  readonly config: AirlockConfig;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly broker: ApprovalBroker;
+  readonly gate: AirlockGate;
+  readonly sessions: SessionRegistry;
+  readonly bus: EventBus;
+  readonly devIssuer: DevIssuer | null;
+  readonly control: ListenAddressInfo;
+  readonly postgres: ListenAddressInfo | null;
+  /** Applies a new, already validated config: policy and channels; listeners stay. */
+  reload(next: AirlockConfig): void;
+  /** Stops accepting, lets running statements finish up to the grace, denies held ones, flushes audit. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+export async function startAirlock(config: AirlockConfig, options: StartOptions = {}): Promise<AirlockServer> {
+  const clock = options.clock ?? systemClock;
+  const dataDir = resolve(config.server.data_dir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logger = options.logger ?? createLogger({ level: config.log.level, replicaId: config.server.replica_id });
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  try {
+    const bus = new EventBus((err, event) => logger.error({ err, eventType: event.type }, 'event subscriber failed'));
+    const audit = createAuditLog({ file: config.audit.file ?? join(dataDir, 'audit.log'), redact: config.audit.redact, clock, logger });
+    attachAuditLog(bus, audit);
+    cleanups.push(() => audit.close());
+    const metrics = createMetrics();
+    attachMetrics(bus, metrics);
+
+    const store = await createStore(config.store, { clock, logger });
+    cleanups.push(() => store.close());
+
+    const devIssuer = config.identity.dev_issuer.enabled ? loadDevIssuer({ dataDir, identity: config.identity, clock }) : null;
+    if (devIssuer) logger.warn('the dev token issuer is enabled: demo only, never in production');
+    const verifier = createJwtVerifier(config.identity, { clock, ...(devIssuer ? { devPublicKey: devIssuer.publicJwk } : {}) });
+
+    const publicUrl = config.server.public_url ?? `http://${config.control.listen.host === '0.0.0.0' ? '127.0.0.1' : config.control.listen.host}:${config.control.listen.port}`;
+    const channelsFor = (c: AirlockConfig): ApprovalChannel[] => [
+      ...(c.approvals.channels.console.enabled ? [new ConsoleChannel(logger.child({ component: 'approvals' }))] : []),
+      ...(options.channels ?? []),
+    ];
+    const broker = new ApprovalBroker({
+      store,
+      channels: channelsFor(config),
+      bus,
+      clock,
+      logger: logger.child({ component: 'broker' }),
+      replicaId: config.server.replica_id,
+      publicUrl,
+      retentionMs: config.approvals.retention,
+    });
+    cleanups.push(() => broker.close());
+
+    const gate = new AirlockGate({
+      verifier,
+      policy: new PolicyEngine(config),
+      broker,
+      bus,
+      clock,
+      logger: logger.child({ component: 'gate' }),
+      grantTtlMs: config.step_up.grant_ttl,
+      grantMaxRisk: config.step_up.grant_max_risk,
+      metrics,
+      auditAllowedLowRisk: config.audit.include_allowed,
+    });
+    const sessions = new SessionRegistry();
+
+    const routes: ControlRoutes[] = [
+      healthRoutes({
+        ready: async () => {
+          try {
+            await store.ping();
+            return { ready: true, checks: { store: 'ok' } };
+          } catch {
+            return { ready: false, checks: { store: 'unavailable' } };
+          }
+        },
+        metrics: () => metrics.render(),
+      }),
+      approvalRoutes({ broker, verifier, clock, adminGroups: config.control.admin_groups }),
+    ];
+    const control = createControlServer({ config: config.control, logger, routes });
+    await control.listen({ host: config.control.listen.host, port: config.control.listen.port });
+    cleanups.push(() => control.close());
+    const controlAddress = addressOf(control.server.address(), config.control.listen);
+    logger.info({ address: `${controlAddress.host}:${controlAddress.port}` }, `control API listening on http://${controlAddress.host}:${controlAddress.port}`);
+
+    let postgres: ListenAddressInfo | null = null;
+    let closePostgres: ((deadlineMs: number) => Promise<void>) | null = null;
+    const pgTargets = config.targets.filter((t): t is PostgresTargetConfig => t.protocol === 'postgres');
+    if (config.postgres.enabled && pgTargets.length > 0) {
+      const targets: PostgresTargetConfig[] = [];
+      for (const target of pgTargets) {
+        if (!target.embedded) {
+          targets.push(target);
+          continue;
+        }
+        const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, `pglite-${target.name}`), host: '127.0.0.1', port: 0, logger: logger.child({ component: 'embedded-postgres' }) });
+        cleanups.push(() => embedded.close());
+        targets.push({ ...target, upstream: { ...target.upstream, host: embedded.host, port: embedded.port } });
+        logger.info({ target: target.name }, `target ${target.name}: embedded demo PostgreSQL (PGlite) on ${embedded.host}:${embedded.port}`);
+      }
+      const classifier = await createSqlClassifier({ cacheSize: config.postgres.classification_cache_size });
+      const tls = await loadOrCreateTlsMaterial(config.postgres, dataDir);
+      const proxy = createPostgresProxy({
+        config: config.postgres,
+        targets,
+        gate,
+        classifier,
+        sessions,
+        logger: logger.child({ component: 'postgres' }),
+        ...(tls ? { tls } : {}),
+        publicUrl,
+      });
+      postgres = await proxy.listen();
+      closePostgres = (deadlineMs) => proxy.close(deadlineMs);
+      logger.info({ address: `${postgres.host}:${postgres.port}`, targets: targets.map((t) => t.name) }, `PostgreSQL proxy listening on ${postgres.host}:${postgres.port}`);
+    }
+
+    let current = config;
+    let stopped = false;
+    return {
+      get config() {
+        return current;
+      },
+      logger,
+      store,
+      broker,
+      gate,
+      sessions,
+      bus,
+      devIssuer,
+      control: controlAddress,
+      postgres,
+      reload(next) {
+        gate.setPolicy(new PolicyEngine(next));
+        broker.setChannels(channelsFor(next));
+        current = next;
+        bus.emit({ type: 'config.reloaded', at: clock.now(), data: { rules: next.policy.rules.length } });
+        logger.info({ rules: next.policy.rules.length }, 'configuration reloaded');
+      },
+      async shutdown(reason = 'shutting down') {
+        if (stopped) return;
+        stopped = true;
+        logger.info({ reason }, 'draining');
+        gate.startDraining();
+        // Held actions are denied with a clear message; running statements get the grace period.
+        await broker.denyAllPending('sidecar restarting, retry').catch((err: unknown) => logger.warn({ err }, 'could not deny held actions'));
+        if (closePostgres) await closePostgres(current.server.shutdown_grace);
+        for (const cleanup of cleanups.reverse()) {
+          try {
+            await cleanup();
+          } catch (err) {
+            logger.warn({ err }, 'cleanup failed');
+          }
+        }
+        logger.info('stopped');
+      },
+    };
+  } catch (err) {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // already failing: the original error is what matters
+      }
+    }
+    throw err;
+  }
+}
+
+function addressOf(address: ReturnType<import('node:net').Server['address']>, fallback: ListenAddressInfo): ListenAddressInfo {
+  if (address && typeof address === 'object') return { host: address.address, port: address.port };
+  return fallback;
+}

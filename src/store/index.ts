@@ -1,0 +1,2 @@
+export type { Store, Unsubscribe } from './store.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
