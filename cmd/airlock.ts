@@ -14,7 +14,8 @@ registerCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+  // Help and version exit 0; any other commander error is a usage error.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   if (err instanceof AirlockError) {
     process.stderr.write(`airlock: ${err.message}\n`);
     const problems = (err as { problems?: readonly string[] }).problems ?? [];

@@ -1,6 +1,7 @@
 // Composition root: the only file that knows every part. It builds everything
 // from a validated config, starts the listeners, and owns reload and drain.
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ApprovalBroker } from './approvals/broker.js';
@@ -60,7 +61,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.server.data_dir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const logger = options.logger ?? createLogger({ level: config.log.level, replicaId: config.server.replica_id });
+  const replicaId = config.server.replica_id ?? hostname();
+  const logger = options.logger ?? createLogger({ level: config.log.level, replicaId });
   const cleanups: Array<() => Promise<void> | void> = [];
 
   try {
@@ -89,7 +91,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       bus,
       clock,
       logger: logger.child({ component: 'broker' }),
-      replicaId: config.server.replica_id,
+      replicaId,
       publicUrl,
       retentionMs: config.approvals.retention,
     });

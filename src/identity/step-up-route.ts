@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { RiskLevel } from '../policy/risk-level.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { optionalStringField, requireStringField, type IdentityRouteHandler } from './route-body.js';
@@ -26,9 +27,11 @@ export function createStepUpRoute(options: StepUpRouteOptions): IdentityRouteHan
     const code = requireStringField(body, 'code', 16);
     const sessionId = optionalStringField(body, 'session_id');
     await options.totp.verify({ subject: principal.subject, code, source: context?.source ?? '' });
-    const sid = sessionId ?? `token:${principal.tokenId ?? principal.subject}`;
-    const grant = await options.grants.issue({ principal, sessionId: sid, maxRisk: options.grantMaxRisk, ttlMs: options.grantTtlMs });
+    // Without a session (HTTP programs) the token alone carries the step-up; it names the JWT it rode on.
+    const sid = sessionId ?? `jwt:${principal.tokenId ?? principal.subject}`;
+    const expiresAt = sessionId === undefined ? null : (await options.grants.issue({ principal, sessionId, maxRisk: options.grantMaxRisk, ttlMs: options.grantTtlMs })).expiresAt;
     const token = await signStepUpToken(options.key, { principal, sessionId: sid, maxRisk: options.grantMaxRisk, ttlMs: options.grantTtlMs, clock });
-    return { step_up_token: token, session_id: sid, max_risk: grant.maxRisk, expires_at: new Date(grant.expiresAt).toISOString() };
+    const tokenExpiresAt = (decodeJwt(token).exp as number) * 1000;
+    return { step_up_token: token, session_id: sid, max_risk: options.grantMaxRisk, expires_at: new Date(expiresAt ?? tokenExpiresAt).toISOString() };
   };
 }

@@ -44,7 +44,6 @@ const EXECUTES_SQL = new Set([
   'query_to_xml',
   'query_to_xmlschema',
   'query_to_xml_and_xmlschema',
-  'cursor_to_xml',
   'ts_stat',
   'ts_rewrite',
 ]);

@@ -1,26 +1,62 @@
 import { z } from 'zod';
 import { duration } from '../duration.js';
 
-export const slackSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  bot_token: z.string().optional().describe('xoxb- token (or bot_token_file, or AIRLOCK_SLACK_BOT_TOKEN).'),
-  signing_secret: z.string().optional().describe('Signing secret (or signing_secret_file, or AIRLOCK_SLACK_SIGNING_SECRET).'),
-  app_token: z.string().optional().describe('xapp- token for Socket Mode (or AIRLOCK_SLACK_APP_TOKEN).'),
-  socket_mode: z.boolean().default(false),
-  channel: z.string().optional().describe('Channel id where requests are posted.'),
-  dm_approvers: z.boolean().default(false),
-  api_url: z.url().optional().describe('Slack Web API base URL (tests point it at a local server).'),
-  users: z.record(z.string(), z.string()).default({}).describe('Slack user id -> approver subject.'),
-  lookup_by_email: z.boolean().default(true).describe('Map unknown Slack users through users.lookupByEmail.'),
+/** Slack user ids: U... (users) or W... (Enterprise Grid users). */
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as U024BE7LH');
+
+export const approverEntrySchema = z.strictObject({
+  subject: z.string().min(1).describe('Approver subject, as in their JWT `sub`.'),
+  email: z.email().optional().describe('Work email; used to match Slack users when lookup_by_email is on.'),
+  groups: z.array(z.string().min(1)).default([]).describe('Approver groups (the `approvers:` of policy rules).'),
+  slack_user: slackUserId.optional().describe('Slack user id of this approver.'),
 });
 
-export const webhookSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  url: z.url(),
-  secret: z.string().optional().describe('HMAC secret (or secret_file, or AIRLOCK_WEBHOOK_SECRET).'),
-  timeout: duration('5s'),
-  retries: z.int().min(0).max(10).default(3),
-});
+export const slackSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    bot_token: z.string().optional().describe('xoxb- token (or bot_token_file, or AIRLOCK_SLACK_BOT_TOKEN).'),
+    signing_secret: z.string().optional().describe('Signing secret (or signing_secret_file, or AIRLOCK_SLACK_SIGNING_SECRET).'),
+    app_token: z.string().optional().describe('xapp- token for Socket Mode (or AIRLOCK_SLACK_APP_TOKEN).'),
+    socket_mode: z.boolean().default(false).describe('Receive button clicks over Socket Mode instead of the public interactivity URL.'),
+    channel: z.string().optional().describe('Channel id where requests are posted.'),
+    dm_approvers: z.boolean().default(false).describe('Also DM every approver of the eligible groups who maps to a Slack user.'),
+    notify_requester: z.boolean().default(true).describe('DM the requester the final outcome when they map to a Slack user.'),
+    api_url: z.url().optional().describe('Slack Web API base URL (tests point it at a local server).'),
+    users: z.record(slackUserId, z.string().min(1)).default({}).describe('Slack user id -> approver subject.'),
+    lookup_by_email: z.boolean().default(true).describe('Map unknown Slack users through users.info / users.lookupByEmail.'),
+    timeout: duration('10s').describe('Timeout of one Slack Web API call.'),
+    retries: z.int().min(0).max(10).default(4).describe('Retries of a failed Slack call (rate limits honour Retry-After).'),
+    max_queue: z.int().min(1).default(1000).describe('Pending Slack deliveries beyond this are dropped (and counted).'),
+  })
+  .superRefine((slack, ctx) => {
+    if (!slack.enabled) return;
+    if (!slack.bot_token) ctx.addIssue({ code: 'custom', path: ['bot_token'], message: 'Slack is enabled but bot_token is missing (or set AIRLOCK_SLACK_BOT_TOKEN)' });
+    if (slack.socket_mode && !slack.app_token) {
+      ctx.addIssue({ code: 'custom', path: ['app_token'], message: 'socket_mode needs an app-level token (xapp-...)' });
+    }
+    if (!slack.socket_mode && !slack.signing_secret) {
+      ctx.addIssue({ code: 'custom', path: ['signing_secret'], message: 'the interactivity endpoint needs signing_secret (or use socket_mode)' });
+    }
+    if (!slack.channel && !slack.dm_approvers) {
+      ctx.addIssue({ code: 'custom', path: ['channel'], message: 'set a channel, dm_approvers: true, or both: otherwise nobody is told' });
+    }
+  });
+
+export const webhookSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    url: z.url(),
+    secret: z.string().optional().describe('HMAC secret (or secret_file, or AIRLOCK_WEBHOOK_SECRET).'),
+    timeout: duration('5s').describe('Timeout of one delivery attempt.'),
+    retries: z.int().min(0).max(10).default(3),
+    max_queue: z.int().min(1).default(1000).describe('Pending deliveries beyond this are dropped (and counted).'),
+    callbacks: z.boolean().default(true).describe('Accept signed decisions on the webhook callback endpoint.'),
+  })
+  .superRefine((webhook, ctx) => {
+    if (webhook.enabled && (!webhook.secret || webhook.secret.length < 16)) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'the webhook needs a secret of at least 16 characters (or set AIRLOCK_WEBHOOK_SECRET)' });
+    }
+  });
 
 export const approvalsSchema = z
   .strictObject({
@@ -28,6 +64,10 @@ export const approvalsSchema = z
     step_up_timeout: duration('3m').describe('How long a step-up request waits for the requester.'),
     default_approvers: z.string().default('approvers').describe('Approver group of the built-in defaults.'),
     retention: duration('1h').describe('How long closed requests stay listed.'),
+    directory: z
+      .array(approverEntrySchema)
+      .default([])
+      .describe('Approvers reachable through Slack and webhooks, with their groups (Slack users carry none).'),
     channels: z
       .strictObject({
         console: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
@@ -36,4 +76,33 @@ export const approvalsSchema = z
       })
       .prefault({}),
   })
+  .superRefine((approvals, ctx) => {
+    const subjects = new Set<string>();
+    const slackUsers = new Set<string>();
+    approvals.directory.forEach((entry, index) => {
+      if (subjects.has(entry.subject)) {
+        ctx.addIssue({ code: 'custom', path: ['directory', index, 'subject'], message: `duplicate approver "${entry.subject}"` });
+      }
+      subjects.add(entry.subject);
+      if (entry.slack_user) {
+        if (slackUsers.has(entry.slack_user)) {
+          ctx.addIssue({ code: 'custom', path: ['directory', index, 'slack_user'], message: `Slack user ${entry.slack_user} is given to two approvers` });
+        }
+        slackUsers.add(entry.slack_user);
+      }
+    });
+    for (const [user, subject] of Object.entries(approvals.channels.slack?.users ?? {})) {
+      if (!subjects.has(subject)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['channels', 'slack', 'users', user],
+          message: `maps to "${subject}", who is not in approvals.directory (their groups would be unknown)`,
+        });
+      }
+    }
+  })
   .prefault({});
+
+export type ApproverEntryConfig = z.output<typeof approverEntrySchema>;
+export type SlackConfig = z.output<typeof slackSchema>;
+export type WebhookConfig = z.output<typeof webhookSchema>;

@@ -1,11 +1,10 @@
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { duration } from '../duration.js';
 import { listenAddress } from '../listen-address.js';
 
 export const serverSchema = z
   .strictObject({
-    replica_id: z.string().min(1).default(hostname()).describe('Name of this replica in logs, audit and approval records.'),
+    replica_id: z.string().min(1).optional().describe('Name of this replica in logs, audit and approval records (default: the host name, which is the pod name in Kubernetes).'),
     data_dir: z.string().default('.airlock').describe('Directory for the dev signing key, demo TLS certificate and local audit log.'),
     public_url: z
       .url()
