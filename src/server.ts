@@ -19,6 +19,11 @@ import { AirlockGate } from './gate/airlock-gate.js';
 import { SessionRegistry } from './gate/session-registry.js';
 import { loadDevIssuer, type DevIssuer } from './identity/dev-issuer.js';
 import { createJwtVerifier } from './identity/jwt-verifier.js';
+import { StepUpGrants } from './identity/step-up-grants.js';
+import { createStepUpRoute } from './identity/step-up-route.js';
+import { loadStepUpKey } from './identity/step-up-token.js';
+import { createTotpRoutes, loadTotpEncryptionKey, TotpService } from './identity/totp/index.js';
+import { identityRoutes } from './control/identity-routes.js';
 import { createLogger } from './logging/logger.js';
 import { PolicyEngine } from './policy/policy-engine.js';
 import { createPostgresProxy, loadOrCreateTlsMaterial } from './protocols/postgres/index.js';
@@ -80,6 +85,11 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     if (devIssuer) logger.warn('the dev token issuer is enabled: demo only, never in production');
     const verifier = createJwtVerifier(config.identity, { clock, ...(devIssuer ? { devPublicKey: devIssuer.publicJwk } : {}) });
 
+    const totp = config.step_up.totp.enabled
+      ? new TotpService({ store, events: bus, config: config.step_up, encryptionKey: loadTotpEncryptionKey({ encryptionKey: config.step_up.totp.encryption_key, dataDir }), clock })
+      : null;
+    const grants = totp ? new StepUpGrants({ store, clock, events: bus }) : null;
+
     const publicUrl = config.server.public_url ?? `http://${config.control.listen.host === '0.0.0.0' ? '127.0.0.1' : config.control.listen.host}:${config.control.listen.port}`;
     const channelsFor = (c: AirlockConfig): ApprovalChannel[] => [
       ...(c.approvals.channels.console.enabled ? [new ConsoleChannel(logger.child({ component: 'approvals' }))] : []),
@@ -94,6 +104,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       replicaId,
       publicUrl,
       retentionMs: config.approvals.retention,
+      ...(totp ? { secondFactor: totp } : {}),
     });
     cleanups.push(() => broker.close());
 
@@ -104,6 +115,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       bus,
       clock,
       logger: logger.child({ component: 'gate' }),
+      ...(grants ? { grants } : {}),
       grantTtlMs: config.step_up.grant_ttl,
       grantMaxRisk: config.step_up.grant_max_risk,
       metrics,
@@ -125,6 +137,19 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       }),
       approvalRoutes({ broker, verifier, clock, adminGroups: config.control.admin_groups }),
     ];
+    if (totp && grants) {
+      const totpRoutes = createTotpRoutes(totp, { adminGroups: config.control.admin_groups });
+      const stepUp = createStepUpRoute({ totp, grants, key: loadStepUpKey(dataDir, clock), grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
+      routes.push(
+        identityRoutes(verifier, {
+          '/v1/totp': { method: 'GET', handler: totpRoutes.status },
+          '/v1/totp/enroll': { method: 'POST', handler: totpRoutes.enroll },
+          '/v1/totp/activate': { method: 'POST', handler: totpRoutes.activate },
+          '/v1/totp/reset': { method: 'POST', handler: totpRoutes.reset },
+          '/v1/stepup': { method: 'POST', handler: stepUp },
+        }),
+      );
+    }
     const control = createControlServer({ config: config.control, logger, routes });
     await control.listen({ host: config.control.listen.host, port: config.control.listen.port });
     cleanups.push(() => control.close());
@@ -158,9 +183,10 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         ...(tls ? { tls } : {}),
         publicUrl,
       });
-      postgres = await proxy.listen();
+      const listening = await proxy.listen();
+      postgres = listening;
       closePostgres = (deadlineMs) => proxy.close(deadlineMs);
-      logger.info({ address: `${postgres.host}:${postgres.port}`, targets: targets.map((t) => t.name) }, `PostgreSQL proxy listening on ${postgres.host}:${postgres.port}`);
+      logger.info({ address: `${listening.host}:${listening.port}`, targets: targets.map((t) => t.name) }, `PostgreSQL proxy listening on ${listening.host}:${listening.port}`);
     }
 
     let current = config;

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { registerApprovalCommands } from './approvals.js';
+import { registerAuditCommands } from './audit.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerExplain } from './explain.js';
 import { registerServe } from './serve.js';
+import { registerTokenCommand } from './token.js';
+import { registerTotpCommands } from './totp.js';
 
 /** Every command registers itself from its own file; one line each here. */
 export function registerCommands(program: Command): void {
@@ -10,4 +13,7 @@ export function registerCommands(program: Command): void {
   registerCheckConfig(program);
   registerExplain(program);
   registerApprovalCommands(program);
+  registerTokenCommand(program);
+  registerTotpCommands(program);
+  registerAuditCommands(program);
 }

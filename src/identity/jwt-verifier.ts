@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWK, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import type { AirlockConfig } from '../config/schema.js';
+import { ConfigInvalidError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { claimsToPrincipal } from './claims-to-principal.js';
 import { assertCompactJws, MAX_TOKEN_BYTES } from './compact-jws.js';
@@ -84,7 +85,7 @@ export function createJwtVerifier(config: IdentityConfig, deps: JwtVerifierDeps 
   const local = createStaticKeyResolver(staticKeys);
   const remote = config.jwks_url === undefined ? null : remoteResolver(config.jwks_url, deps);
   if (!local && !remote) {
-    throw new TypeError('identity needs jwks_url, public_keys or dev_issuer.enabled: no token could ever be verified');
+    throw new ConfigInvalidError('invalid identity configuration', ['identity: set jwks_url, public_keys or dev_issuer.enabled; otherwise no token could ever be verified']);
   }
   const resolver = chainResolvers(local, remote);
   const algorithms = [...config.algorithms];

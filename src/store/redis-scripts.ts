@@ -24,11 +24,21 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
+// ARGV: record, ttl, channel, id, status, resolution ('' = none), then approver/vote pairs.
 const CREATE_APPROVAL = `
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'record', ARGV[1], 'status', ARGV[2], 'nvotes', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', ARGV[4], ARGV[5])
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'status', ARGV[5], 'nvotes', 0)
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'resolution', ARGV[6]) end
+local n = 0
+for i = 7, #ARGV, 2 do
+  if redis.call('HSETNX', KEYS[1], 'a:' .. ARGV[i], n + 1) == 1 then
+    n = n + 1
+    redis.call('HSET', KEYS[1], 'v:' .. n, ARGV[i + 1])
+  end
+end
+redis.call('HSET', KEYS[1], 'nvotes', n)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `;
 

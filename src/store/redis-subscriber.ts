@@ -59,6 +59,11 @@ export class RedisSubscriber {
     return async () => this.remove(channelName, entry);
   }
 
+  /** Calls every handler of the matching channels, as if `message` had been published there. */
+  wake(matches: (channel: string) => boolean, message: string): void {
+    for (const name of this.channels.keys()) if (matches(name)) this.deliver(name, message);
+  }
+
   /** Channels with at least one handler. */
   count(): number {
     let n = 0;

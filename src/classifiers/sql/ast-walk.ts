@@ -174,8 +174,9 @@ function visitSetConfig(args: readonly unknown[], facts: StatementFacts): void {
     facts.flag('security_setting');
     return;
   }
-  facts.settings.push({ name: name.toLowerCase(), value: constText(args[1]) ?? null });
-  const risk = securitySettingRisk(name);
+  const value = constText(args[1]) ?? null;
+  facts.settings.push({ name: name.toLowerCase(), value });
+  const risk = securitySettingRisk(name, value);
   if (risk === undefined) return;
   facts.flag('security_setting', risk);
   if (risk === 'high' || risk === 'critical') facts.flag('dangerous_function:set_config', raiseRisk(risk, 3));

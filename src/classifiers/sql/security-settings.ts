@@ -35,9 +35,16 @@ const SETTING_RISK: ReadonlyMap<string, RiskLevel> = new Map<string, RiskLevel>(
 /** Extensions whose settings control auditing. */
 const AUDIT_PREFIXES = ['pgaudit.', 'pgaudit_', 'anon.', 'pg_stat_statements.'];
 
-/** Risk of changing a setting, or undefined for an ordinary setting. */
-export function securitySettingRisk(name: string): RiskLevel | undefined {
+/** Settings where only one direction weakens the session: turning read-only on is harmless. */
+const HARMLESS_VALUES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['transaction_read_only', new Set(['true', 'on', '1', 'yes'])],
+  ['default_transaction_read_only', new Set(['true', 'on', '1', 'yes'])],
+]);
+
+/** Risk of setting `name` (to `value`, when known), or undefined for an ordinary setting. */
+export function securitySettingRisk(name: string, value?: string | null): RiskLevel | undefined {
   const n = name.toLowerCase();
+  if (value != null && HARMLESS_VALUES.get(n)?.has(value.trim().toLowerCase())) return undefined;
   const known = SETTING_RISK.get(n);
   if (known) return known;
   if (AUDIT_PREFIXES.some((p) => n.startsWith(p))) return 'high';

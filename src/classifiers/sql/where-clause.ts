@@ -14,6 +14,8 @@ export function mayMatchAll(where: unknown): boolean {
   if (where === undefined || where === null) return true;
   const u = unwrap(where);
   if (!u) return true;
+  const folded = fold(where);
+  if (folded !== undefined) return folded;
   const [name, body] = u;
   if (name === 'BoolExpr') {
     const op = str(body, 'boolop');
@@ -21,9 +23,6 @@ export function mayMatchAll(where: unknown): boolean {
     if (op === 'OR_EXPR') return args.some(mayMatchAll);
     if (op === 'AND_EXPR') return args.every(mayMatchAll);
   }
-  const folded = fold(where);
-  if (folded === true) return true;
-  if (folded === false) return false;
   return !dependsOnRow(where);
 }
 
@@ -126,8 +125,9 @@ function foldExpr(body: AstRecord): Tri {
   const l = body['lexpr'];
   const r = body['rexpr'];
   if (kind === 'AEXPR_OP' || kind === 'AEXPR_DISTINCT' || kind === 'AEXPR_NOT_DISTINCT') {
-    if (l !== undefined && r !== undefined && sameTree(l, r) && !hasFunctionCall(l)) {
-      // The same expression on both sides: true for every row where it is not NULL.
+    if (l !== undefined && r !== undefined && sameTree(l, r)) {
+      // The same expression on both sides: true for every row where it is not NULL. Volatile
+      // calls (`random() = random()`) are counted too: erring towards "may match all" only raises risk.
       if (kind === 'AEXPR_NOT_DISTINCT') return true;
       if (kind === 'AEXPR_DISTINCT') return false;
       if (op === '=' || op === '<=' || op === '>=') return true;
@@ -204,20 +204,6 @@ function foldSubLink(body: AstRecord): Tri {
     return targets.length === 1 && t?.[0] === 'ResTarget' ? fold(t[1]['val']) : undefined;
   }
   return undefined;
-}
-
-function hasFunctionCall(node: unknown): boolean {
-  // random() = random() is not a tautology.
-  const stack: unknown[] = [node];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (Array.isArray(n)) for (const c of n) stack.push(c);
-    else if (isRecord(n)) {
-      if ('FuncCall' in n || 'SubLink' in n) return true;
-      for (const k in n) stack.push(n[k]);
-    }
-  }
-  return false;
 }
 
 /** Constant value of a literal, possibly cast (`'t'::boolean`, `1::int`). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ScureBase32Plugin, generate } from 'otplib';
+import type { SecondFactorVerifier } from '../../../src/approvals/second-factor.js';
 import { EventBus, type AirlockEvent } from '../../../src/audit/events.js';
 import { stepUpSchema } from '../../../src/config/sections/step-up.js';
 import { ConfigInvalidError, MfaInvalidError, MfaNotEnrolledError, MfaReplayError, RateLimitedError } from '../../../src/errors.js';
@@ -237,6 +238,11 @@ describe('TotpService', () => {
     for (const code of ['', '12345', '1234567', '12345a', '１２３４５６']) {
       await assert.rejects(h.service.verify({ subject: 'alice', code, source: '' }), MfaInvalidError);
     }
+  });
+
+  it('fits the approvals SecondFactorVerifier contract', () => {
+    const verifier: SecondFactorVerifier = harness().service;
+    assert.equal(typeof verifier.verify, 'function');
   });
 
   it('single use holds across two replicas sharing a store', async () => {

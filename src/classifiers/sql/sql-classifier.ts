@@ -1,0 +1,146 @@
+import type { Classification } from '../../gate/action.js';
+import type { CommandClassifier } from '../command-classifier.js';
+import { maxRisk, type RiskLevel } from '../../policy/risk-level.js';
+import type { AnalysisContext } from './analysis-context.js';
+import { ClassificationCache } from './classification-cache.js';
+import { loadSqlParser, type SqlParser } from './sql-parser.js';
+import { analyzeStatement } from './statement-analysis.js';
+import type { PrepareDetail, SettingDetail } from './statement-facts.js';
+
+export interface SqlClassifierOptions {
+  /** Entries in the LRU of classifications by exact text; 0 disables it. Default 1000. */
+  readonly cacheSize?: number;
+}
+
+export interface SqlClassifier extends CommandClassifier {
+  readonly protocol: 'postgres';
+  /** Classifies one simple-query string (one or more statements). Cached; never throws. */
+  classify(sql: string): Classification;
+  readonly cacheStats: { hits: number; misses: number; size: number };
+}
+
+export interface SqlStatementDetail {
+  readonly kind: string;
+  readonly text?: string;
+}
+
+/** Shape of `facts.details` for SQL. */
+export interface SqlDetails {
+  readonly statements: readonly SqlStatementDetail[];
+  readonly settings: readonly SettingDetail[];
+  readonly prepare: readonly PrepareDetail[];
+  readonly execute: readonly string[];
+  readonly deallocate: readonly string[];
+}
+
+const DEFAULT_CACHE_SIZE = 1000;
+/** Nesting through DO / PREPARE / EXPLAIN / COPY beyond this is not analysed (critical). */
+const MAX_DEPTH = 8;
+/** Statement texts in details are for people; the command itself is in the Action. */
+const MAX_DETAIL_TEXT = 1000;
+/** Statement kinds whose text can carry a password. */
+const SECRET_KINDS = new Set(['create_role', 'alter_role']);
+
+export async function createSqlClassifier(options: SqlClassifierOptions = {}): Promise<SqlClassifier> {
+  const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
+    throw new TypeError('createSqlClassifier: options.cacheSize must be a non-negative integer');
+  }
+  const parser = await loadSqlParser();
+  const cache = new ClassificationCache(cacheSize);
+  return {
+    protocol: 'postgres',
+    classify(sql: string): Classification {
+      const cached = cache.get(sql);
+      if (cached !== undefined) return cached;
+      const result = classifySql(parser, sql);
+      cache.set(sql, result);
+      return result;
+    },
+    get cacheStats() {
+      return cache.stats;
+    },
+  };
+}
+
+/** Uncached classification of a query string; never throws (fails closed). */
+export function classifySql(parser: SqlParser, sql: string): Classification {
+  if (typeof sql !== 'string') return unparseable('not_text');
+  if (sql.length === 0) return result('low', [], [], ['empty'], emptyDetails());
+  // The parser (a C string) stops at NUL: it would classify less than the upstream might see.
+  if (sql.includes('\0')) return unparseable('nul_byte');
+  let statements;
+  try {
+    statements = parser.parse(sql);
+  } catch {
+    return unparseable();
+  }
+  if (statements.length === 0) return result('low', [], [], ['empty'], emptyDetails());
+  try {
+    let risk: RiskLevel = 'low';
+    const kinds: string[] = [];
+    const objects = new Set<string>();
+    const flags = new Set<string>();
+    const details = emptyDetails();
+    for (const statement of statements) {
+      const ctx: AnalysisContext = { parser, text: statement.text, depth: 0, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
+      const facts = analyzeStatement(statement.stmt, ctx);
+      if (facts.kinds.length === 0) facts.kind('unknown');
+      risk = maxRisk(risk, facts.risk);
+      for (const k of facts.kinds) if (!kinds.includes(k)) kinds.push(k);
+      for (const o of facts.objects) objects.add(o);
+      for (const f of facts.flags) flags.add(f);
+      const kind = facts.kinds[0]!;
+      details.statements.push(SECRET_KINDS.has(kind) ? { kind } : { kind, text: clip(statement.text) });
+      details.settings.push(...facts.settings);
+      details.prepare.push(...facts.prepare);
+      details.execute.push(...facts.execute);
+      details.deallocate.push(...facts.deallocate);
+    }
+    if (statements.length > 1) flags.add('multi_statement');
+    return result(risk, kinds, [...objects], [...flags].sort(), details);
+  } catch {
+    // An internal failure (e.g. a tree too deep to walk) must not let the statement through.
+    return unparseable('internal');
+  }
+}
+
+interface MutableDetails {
+  statements: SqlStatementDetail[];
+  settings: SettingDetail[];
+  prepare: PrepareDetail[];
+  execute: string[];
+  deallocate: string[];
+}
+
+function emptyDetails(): MutableDetails {
+  return { statements: [], settings: [], prepare: [], execute: [], deallocate: [] };
+}
+
+function unparseable(reason?: string): Classification {
+  const details = emptyDetails();
+  return result('critical', ['unparseable'], [], ['unparseable'], reason ? { ...details, reason } : details);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_DETAIL_TEXT ? `${text.slice(0, MAX_DETAIL_TEXT)}…` : text;
+}
+
+function result(risk: RiskLevel, kinds: string[], objects: string[], flags: string[], details: object): Classification {
+  return deepFreeze({ risk, facts: { kinds, objects, flags, details } }) as Classification;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** The SQL-specific details of a classification made by this classifier (empty lists for any other). */
+export function sqlDetails(classification: Classification): SqlDetails {
+  const d = classification.facts.details;
+  if (d && Array.isArray(d['statements']) && Array.isArray(d['settings'])) return d as unknown as SqlDetails;
+  return emptyDetails();
+}

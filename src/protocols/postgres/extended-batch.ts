@@ -1,0 +1,100 @@
+import type { StatementEntry, StatementRegistry } from './statement-registry.js';
+import { unknownStatement } from './statement-registry.js';
+
+/**
+ * The extended-protocol messages received since the last Sync/Flush: their
+ * bytes (as views, joined only when not contiguous), the statements they
+ * prepare and bind (an overlay applied to the session registry only once the
+ * batch is forwarded) and the statements they execute, which are what the
+ * batch is gated on. One instance per session, reset after each batch.
+ */
+export class ExtendedBatch {
+  messages = 0;
+  /** Set when a statement of the batch cannot be forwarded (unparseable). */
+  rejection: { readonly code: string; readonly message: string } | null = null;
+  readonly executed: StatementEntry[] = [];
+  private readonly runs: Buffer[] = [];
+  private runBuffer: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private readonly statements = new Map<string, StatementEntry | null>();
+  private readonly portals = new Map<string, StatementEntry | null>();
+
+  constructor(private readonly registry: StatementRegistry) {}
+
+  append(buffer: Buffer, start: number, end: number): void {
+    this.messages++;
+    if (this.runBuffer === buffer && this.runEnd === start) {
+      this.runEnd = end;
+      return;
+    }
+    if (this.runBuffer !== null) this.runs.push(this.runBuffer.subarray(this.runStart, this.runEnd));
+    this.runBuffer = buffer;
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  /** The batch's bytes: one view when contiguous (the usual case), else the list of views. */
+  bytes(): Buffer | Buffer[] {
+    const last = this.runBuffer === null ? null : this.runBuffer.subarray(this.runStart, this.runEnd);
+    if (this.runs.length === 0) return last ?? Buffer.alloc(0);
+    const all = this.runs.slice();
+    if (last) all.push(last);
+    return all;
+  }
+
+  parse(name: string, entry: StatementEntry): void {
+    this.statements.set(name, entry);
+  }
+
+  bind(portal: string, statementName: string): void {
+    this.portals.set(portal, this.lookupStatement(statementName) ?? unknownStatement('statement', statementName));
+  }
+
+  execute(portal: string): void {
+    const entry = this.lookupPortal(portal) ?? unknownStatement('portal', portal);
+    if (!this.executed.includes(entry)) this.executed.push(entry);
+  }
+
+  closeStatement(name: string): void {
+    this.statements.set(name, null);
+  }
+
+  closePortal(name: string): void {
+    this.portals.set(name, null);
+  }
+
+  /** The batch was forwarded: what it prepared, bound and closed now exists upstream. */
+  commit(): void {
+    for (const [name, entry] of this.statements) {
+      if (entry) this.registry.statements.set(name, entry);
+      else this.registry.statements.delete(name);
+    }
+    for (const [name, entry] of this.portals) {
+      if (entry) this.registry.portals.set(name, entry);
+      else this.registry.portals.delete(name);
+    }
+  }
+
+  reset(): void {
+    this.messages = 0;
+    this.rejection = null;
+    this.executed.length = 0;
+    this.runs.length = 0;
+    this.runBuffer = null;
+    if (this.statements.size > 0) this.statements.clear();
+    if (this.portals.size > 0) this.portals.clear();
+  }
+
+  private lookupStatement(name: string): StatementEntry | undefined {
+    const local = this.statements.get(name);
+    if (local !== undefined) return local ?? undefined;
+    return this.registry.statement(name);
+  }
+
+  private lookupPortal(name: string): StatementEntry | undefined {
+    const local = this.portals.get(name);
+    if (local !== undefined) return local ?? undefined;
+    return this.registry.portal(name);
+  }
+}

@@ -1,0 +1,27 @@
+import type { SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { CommandClassifier } from '../../classifiers/command-classifier.js';
+import type { AirlockConfig, PostgresTargetConfig } from '../../config/schema.js';
+import type { Gate } from '../../gate/gate.js';
+import type { SessionRegistry } from '../../gate/session-registry.js';
+import type { CancelKeys } from './cancel-keys.js';
+import type { ProxyCounters } from './proxy-stats.js';
+
+/** Everything a connection needs from the proxy; built once by createPostgresProxy. */
+export interface ProxyContext {
+  readonly config: AirlockConfig['postgres'];
+  readonly targets: ReadonlyMap<string, PostgresTargetConfig>;
+  readonly gate: Gate;
+  readonly classifier: CommandClassifier;
+  readonly sessions: SessionRegistry;
+  readonly logger: Logger;
+  readonly secureContext: SecureContext | null;
+  readonly cancelKeys: CancelKeys;
+  readonly counters: ProxyCounters;
+  /** PEM of each target's `upstream.ca_file`, read on first use. */
+  caFor(target: PostgresTargetConfig): Promise<string | undefined>;
+  /** Where approvers act, for notices when the gate gives no URL. */
+  readonly publicUrl?: string;
+  /** True once close() started: new statements are refused. */
+  readonly closing: boolean;
+}

@@ -1,0 +1,73 @@
+/**
+ * The `options` startup parameter is a command line for the backend
+ * (`-c name=value`, `-cname=value`, `--name=value`; backslash escapes a
+ * space or a backslash). Airlock reads its own `airlock.*` settings out of
+ * it and forwards the rest unchanged.
+ */
+export interface SplitOptions {
+  /** `airlock.*` settings, names lower-cased without the prefix (`target`, `reason`). */
+  readonly airlock: ReadonlyMap<string, string>;
+  /** What remains for the upstream, re-escaped; empty when nothing remains. */
+  readonly forwarded: string;
+}
+
+function tokenize(options: string): string[] {
+  const tokens: string[] = [];
+  let current = '';
+  let inToken = false;
+  for (let i = 0; i < options.length; i++) {
+    const ch = options[i] as string;
+    if (ch === '\\' && i + 1 < options.length) {
+      current += options[++i];
+      inToken = true;
+    } else if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
+      if (inToken) tokens.push(current);
+      current = '';
+      inToken = false;
+    } else {
+      current += ch;
+      inToken = true;
+    }
+  }
+  if (inToken) tokens.push(current);
+  return tokens;
+}
+
+function escape(token: string): string {
+  return token.replace(/[\\ \t\n\r]/g, (c) => `\\${c}`);
+}
+
+function setting(assignment: string): { name: string; value: string } | null {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) return null;
+  return { name: assignment.slice(0, eq).trim().toLowerCase(), value: assignment.slice(eq + 1) };
+}
+
+export function splitStartupOptions(options: string | undefined): SplitOptions {
+  const airlock = new Map<string, string>();
+  if (!options) return { airlock, forwarded: '' };
+  const tokens = tokenize(options);
+  const kept: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as string;
+    let assignment: string | null = null;
+    let consumed = 1;
+    if (token === '-c' && i + 1 < tokens.length) {
+      assignment = tokens[i + 1] as string;
+      consumed = 2;
+    } else if (token.startsWith('-c') && token.length > 2) {
+      assignment = token.slice(2);
+    } else if (token.startsWith('--') && token.length > 2) {
+      // The backend turns dashes into underscores in --name=value.
+      assignment = token.slice(2).replace(/-/g, '_');
+    }
+    const parsed = assignment === null ? null : setting(assignment);
+    if (parsed && parsed.name.startsWith('airlock.')) {
+      airlock.set(parsed.name.slice('airlock.'.length), parsed.value);
+    } else {
+      for (let k = 0; k < consumed; k++) kept.push(escape(tokens[i + k] as string));
+    }
+    i += consumed - 1;
+  }
+  return { airlock, forwarded: kept.join(' ') };
+}

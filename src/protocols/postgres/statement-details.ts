@@ -1,0 +1,56 @@
+import type { Classification } from '../../gate/action.js';
+
+/**
+ * What the SQL classifier reports in `facts.details` that the proxy acts on:
+ * settings (for `airlock.reason`), SQL-level PREPARE / EXECUTE / DEALLOCATE.
+ * Details are `unknown` by contract, so each list is checked here once.
+ */
+export interface StatementDetails {
+  readonly settings: readonly { readonly name: string; readonly value: string | null }[];
+  readonly prepare: readonly { readonly name: string; readonly text: string }[];
+  readonly execute: readonly string[];
+  /** Names, or 'ALL'. */
+  readonly deallocate: readonly string[];
+}
+
+const NONE: StatementDetails = Object.freeze({ settings: [], prepare: [], execute: [], deallocate: [] });
+
+function record(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+}
+
+function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export function readStatementDetails(classification: Classification): StatementDetails {
+  const details = classification.facts.details;
+  if (!details) return NONE;
+  const { settings, prepare, execute, deallocate } = details;
+  if (settings === undefined && prepare === undefined && execute === undefined && deallocate === undefined) return NONE;
+  return {
+    settings: list(settings).flatMap((item) => {
+      const entry = record(item);
+      if (!entry || typeof entry.name !== 'string') return [];
+      const value = entry.value === undefined || entry.value === null ? null : String(entry.value);
+      return [{ name: entry.name.toLowerCase(), value }];
+    }),
+    prepare: list(prepare).flatMap((item) => {
+      const entry = record(item);
+      return entry && typeof entry.name === 'string' && typeof entry.text === 'string' ? [{ name: entry.name, text: entry.text }] : [];
+    }),
+    execute: list(execute).filter((name): name is string => typeof name === 'string'),
+    deallocate: list(deallocate).filter((name): name is string => typeof name === 'string'),
+  };
+}
+
+export function hasFlag(classification: Classification, flag: string): boolean {
+  return classification.facts.flags.includes(flag);
+}
+
+/** The reason a statement sets with `SET airlock.reason = '...'` (or set_config); null when it clears it; undefined when untouched. */
+export function reasonSetting(details: StatementDetails): string | null | undefined {
+  let reason: string | null | undefined;
+  for (const setting of details.settings) if (setting.name === 'airlock.reason') reason = setting.value;
+  return reason;
+}

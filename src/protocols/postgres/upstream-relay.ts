@@ -1,0 +1,132 @@
+import type { Socket } from 'node:net';
+import { readErrorFields } from './error-fields.js';
+import { ServerCode, TxStatus } from './message-codes.js';
+import { FRAME_ERROR, FRAME_READY, type MessageFramer } from './message-framer.js';
+
+/**
+ * Relays upstream messages to the client as they are, framing them only to
+ * see the few that matter: ReadyForQuery (transaction status, and how many
+ * answers are still owed), fatal errors, and the answers to Airlock's own
+ * abort round, which are swallowed. Complete messages of one chunk go out in
+ * one write of one view; nothing is copied.
+ */
+export class UpstreamRelay {
+  /** Transaction status of the last ReadyForQuery ('I', 'T' or 'E'). */
+  status: number;
+  /** ReadyForQuery messages still owed for forwarded Query/Sync/FunctionCall. */
+  outstanding = 0;
+  /** Extended messages were forwarded after the last Sync (a Flush batch). */
+  unsynced = false;
+  /** The upstream said FATAL/PANIC; the client has been told already. */
+  fatalSeen = false;
+  private swallowing = false;
+  private swallowDone: ((status: number) => void) | null = null;
+  private caughtUpWaiter: (() => void) | null = null;
+
+  constructor(
+    private readonly framer: MessageFramer,
+    private readonly client: Socket,
+    initialStatus: number,
+    /** Called with a reason when the upstream's stream is malformed. */
+    private readonly onProtocolError: (reason: string) => void,
+  ) {
+    this.status = initialStatus;
+  }
+
+  get idle(): boolean {
+    return this.outstanding === 0 && !this.swallowing;
+  }
+
+  /** A Query, Sync or FunctionCall was forwarded: one more ReadyForQuery is owed. */
+  expectReady(): void {
+    this.outstanding++;
+  }
+
+  /** Resolves once every forwarded Query/Sync has been answered (and relayed). */
+  caughtUp(): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.caughtUpWaiter = resolve;
+    });
+  }
+
+  /**
+   * Sends Airlock's abort round (already caught up) and resolves with the
+   * status of its ReadyForQuery; its other answers never reach the client.
+   */
+  abort(upstream: Socket, round: Buffer): Promise<number> {
+    this.swallowing = true;
+    this.unsynced = false;
+    this.outstanding++;
+    const done = new Promise<number>((resolve) => {
+      this.swallowDone = resolve;
+    });
+    upstream.write(round);
+    return done;
+  }
+
+  /** Wakes whoever waits, so a closing session does not leave a promise pending. */
+  release(): void {
+    this.caughtUpWaiter?.();
+    this.caughtUpWaiter = null;
+    this.swallowDone?.(TxStatus.Failed);
+    this.swallowDone = null;
+  }
+
+  receive(chunk: Buffer): void {
+    const framer = this.framer;
+    framer.push(chunk);
+    // next() never replaces the buffer, so every frame of this chunk is in it.
+    const buffer = framer.buffer;
+    let runStart = -1;
+    let runEnd = -1;
+    let settled = false;
+    let swallowedStatus = -1;
+    for (;;) {
+      const result = framer.next();
+      if (result === FRAME_ERROR) {
+        this.onProtocolError(framer.error);
+        return;
+      }
+      if (result !== FRAME_READY) break;
+      const code = framer.code;
+      let forward = true;
+      if (code === ServerCode.ReadyForQuery) {
+        this.status = framer.frameEnd > framer.bodyStart ? (buffer[framer.bodyStart] as number) : TxStatus.Idle;
+        if (this.outstanding > 0) this.outstanding--;
+        if (this.swallowing) {
+          this.swallowing = false;
+          swallowedStatus = this.status;
+          forward = false;
+        }
+        if (this.outstanding === 0) settled = true;
+      } else if (this.swallowing) {
+        // Asynchronous messages still belong to the client.
+        forward = code === ServerCode.NotificationResponse || code === ServerCode.ParameterStatus;
+      } else if (code === ServerCode.ErrorResponse) {
+        const severity = readErrorFields(buffer, framer.bodyStart, framer.frameEnd);
+        const level = severity.get('V') ?? severity.get('S');
+        if (level === 'FATAL' || level === 'PANIC') this.fatalSeen = true;
+      }
+      if (forward) {
+        if (runStart >= 0 && runEnd === framer.frameStart) runEnd = framer.frameEnd;
+        else {
+          if (runStart >= 0) this.client.write(buffer.subarray(runStart, runEnd));
+          runStart = framer.frameStart;
+          runEnd = framer.frameEnd;
+        }
+      }
+    }
+    if (runStart >= 0) this.client.write(buffer.subarray(runStart, runEnd));
+    if (swallowedStatus >= 0 && this.swallowDone) {
+      const done = this.swallowDone;
+      this.swallowDone = null;
+      done(swallowedStatus);
+    }
+    if (settled && this.caughtUpWaiter) {
+      const waiter = this.caughtUpWaiter;
+      this.caughtUpWaiter = null;
+      waiter();
+    }
+  }
+}

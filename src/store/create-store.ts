@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { AirlockConfig } from '../config/schema.js';
+import type { Clock } from '../time/clock.js';
+import { MemoryStore } from './memory-store.js';
+import { RedisStore } from './redis-store.js';
+import type { Store } from './store.js';
+
+export interface StoreDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** This replica's name, shown in Redis CLIENT LIST. */
+  readonly replica?: string;
+}
+
+/**
+ * The store the configuration asks for. A Redis store is returned even when
+ * Redis is down at startup: it fails closed until Redis is reachable.
+ */
+export async function createStore(config: AirlockConfig['store'], deps: StoreDeps = {}): Promise<Store> {
+  if (config.kind === 'memory') {
+    return new MemoryStore({ ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
+  }
+  if (!config.redis) throw new TypeError('store.kind is redis but store.redis is missing');
+  return RedisStore.open({
+    config: config.redis,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.replica ? { replica: deps.replica } : {}),
+  });
+}
