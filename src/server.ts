@@ -168,7 +168,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         }
         const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, `pglite-${target.name}`), host: '127.0.0.1', port: 0, logger: logger.child({ component: 'embedded-postgres' }) });
         cleanups.push(() => embedded.close());
-        targets.push({ ...target, upstream: { ...target.upstream, host: embedded.host, port: embedded.port } });
+        // From here on the target is an ordinary upstream that happens to run in this process.
+        targets.push({ ...target, embedded: false, upstream: { ...target.upstream, host: embedded.host, port: embedded.port } });
         logger.info({ target: target.name }, `target ${target.name}: embedded demo PostgreSQL (PGlite) on ${embedded.host}:${embedded.port}`);
       }
       const classifier = await createSqlClassifier({ cacheSize: config.postgres.classification_cache_size });

@@ -3,6 +3,8 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerExplain } from './explain.js';
+import { registerRevokeCommand } from './revoke.js';
+import { registerRiskCommands } from './risk.js';
 import { registerServe } from './serve.js';
 import { registerTokenCommand } from './token.js';
 import { registerTotpCommands } from './totp.js';
@@ -16,4 +18,6 @@ export function registerCommands(program: Command): void {
   registerTokenCommand(program);
   registerTotpCommands(program);
   registerAuditCommands(program);
+  registerRevokeCommand(program);
+  registerRiskCommands(program);
 }

@@ -133,9 +133,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         return;
       }
       try {
-        const { at, ...rest } = event;
-        const time = new Date(Number.isFinite(at) ? at : clock.now()).toISOString();
-        append({ ...rest, ...(replica ? { replica } : {}), seq: seq + 1, prev, time });
+        append(toRecord(event, seq + 1, prev, clock, replica));
       } catch (err) {
         logger.error({ err, eventType: event.type }, 'audit record failed');
       }
@@ -162,6 +160,24 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return closing;
     },
   };
+}
+
+/** The record for one event: its fields, `at` as an ISO `time`, and the chain fields. */
+function toRecord(event: AirlockEvent, seq: number, prev: string, clock: Clock, replica: string | undefined): Record<string, unknown> {
+  // Copied field by field: object rest/spread is several times slower on this path.
+  const record: Record<string, unknown> = { seq, prev, time: new Date(Number.isFinite(event.at) ? event.at : clock.now()).toISOString(), type: event.type };
+  if (replica !== undefined) record.replica = replica;
+  if (event.subject !== undefined) record.subject = event.subject;
+  if (event.deviceId !== undefined) record.deviceId = event.deviceId;
+  if (event.source !== undefined) record.source = event.source;
+  if (event.protocol !== undefined) record.protocol = event.protocol;
+  if (event.target !== undefined) record.target = event.target;
+  if (event.sessionId !== undefined) record.sessionId = event.sessionId;
+  if (event.approvalId !== undefined) record.approvalId = event.approvalId;
+  if (event.rules !== undefined) record.rules = event.rules;
+  if (event.reason !== undefined) record.reason = event.reason;
+  if (event.data !== undefined) record.data = event.data;
+  return record;
 }
 
 /** Writes every bus event to the audit log; returns the unsubscribe function. */

@@ -5,7 +5,7 @@
 // hash = sha256(canonical JSON of the record without `hash`), hex.
 // prev = the previous record's hash; the first record of a chain has GENESIS.
 // seq  = 1 for the first record of a chain, then +1 per record.
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import type { EventType } from './events.js';
 
@@ -26,8 +26,9 @@ export interface AuditRecord {
   readonly [field: string]: unknown;
 }
 
+/** One-shot crypto.hash (Node >= 20.12) is half the cost of createHash().update().digest(). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return oneShotHash('sha256', text, 'hex');
 }
 
 /** Appends the hash member to a canonical record text (which always ends in `}`). */

@@ -16,6 +16,24 @@ const MAX_DEPTH = 32;
 const TOO_DEEP = '"[Truncated]"';
 const CIRCULAR = '"[Circular]"';
 const CENSORED = JSON.stringify(CENSOR);
+/** Characters JSON.stringify escapes; strings without them are quoted as they are. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** Keys repeat from record to record, so their quoted form is cached (bounded). */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEY_LIMIT = 10_000;
+
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < QUOTED_KEY_LIMIT) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
 
 export function canonicalJson(value: unknown, redactor?: Redactor): string {
   const out = write(value, redactor ?? null, undefined, redactor?.paths ? [redactor.paths] : NO_STATES, []);
@@ -26,7 +44,7 @@ export function canonicalJson(value: unknown, redactor?: Redactor): string {
 function write(value: unknown, redactor: Redactor | null, parentKey: string | undefined, states: readonly PathNode[], ancestors: object[]): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(redactor ? redactor.scrubText(value) : value);
+      return quote(redactor ? redactor.scrubText(value) : value);
     case 'number':
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'boolean':
@@ -61,7 +79,7 @@ function writeArray(value: readonly unknown[], redactor: Redactor | null, parent
 }
 
 function writeObject(record: Record<string, unknown>, redactor: Redactor | null, parentKey: string | undefined, states: readonly PathNode[], ancestors: object[]): string {
-  const keys = Object.keys(record).sort();
+  const keys = sortKeys(Object.keys(record));
   let s = '{';
   let first = true;
   for (const key of keys) {
@@ -75,8 +93,23 @@ function writeObject(record: Record<string, unknown>, redactor: Redactor | null,
       text = write(child, null, key, NO_STATES, ancestors);
     }
     if (text === undefined) continue;
-    s += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+    s += `${first ? '' : ','}${quoteKey(key)}:${text}`;
     first = false;
   }
   return `${s}}`;
+}
+
+/** Same order as Array.prototype.sort (UTF-16 code units); insertion sort is faster for the small objects records hold. */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }

@@ -28,6 +28,8 @@ export const EVENT_TYPES = [
   'config.reload_failed',
   'slack.rejected',
   'webhook.rejected',
+  /** The approval store failed; `data.operation` names the call. */
+  'store.error',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

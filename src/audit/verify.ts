@@ -133,7 +133,7 @@ class ChainChecker {
 }
 
 /** Verifies a stream of audit lines (a file's bytes). IO errors reject. */
-export async function verifyAuditStream(input: AsyncIterable<Buffer | string>): Promise<AuditVerifyResult> {
+export async function verifyAuditStream(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<AuditVerifyResult> {
   const checker = new ChainChecker();
   let pending: Buffer[] = [];
   let pendingBytes = 0;

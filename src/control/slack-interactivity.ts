@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { SlackAck } from '../approvals/channels/slack-interactions.js';
 import type { EventBus } from '../audit/events.js';
-import { BadRequestError, PayloadTooLargeError, UnauthenticatedError, type AirlockError } from '../errors.js';
+import { BadRequestError, InternalError, PayloadTooLargeError, UnauthenticatedError, type AirlockError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import { toProblem } from './problem.js';
 import { createMemorySeenCheck, headerValue, verifyRequestSignature, type SeenCheck } from './request-signature.js';
@@ -74,7 +74,13 @@ export function createSlackInteractivityHandler(deps: SlackInteractivityDeps): R
     } catch {
       return problemResponse(new BadRequestError('payload is not valid JSON'));
     }
-    const ack = await deps.interactions.handle(payload);
+    let ack: SlackAck;
+    try {
+      ack = await deps.interactions.handle(payload);
+    } catch (err) {
+      deps.logger.error({ err }, 'Slack interaction failed');
+      return problemResponse(new InternalError('internal error'));
+    }
     return ack.body
       ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(ack.body) }
       : { status: 200, body: '' };

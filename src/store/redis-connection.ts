@@ -43,7 +43,6 @@ function commonOptions(config: RedisConfig, protocol: RespVersion, name: string)
     autoResendUnfulfilledCommands: false,
     enableOfflineQueue: false,
     autoResubscribe: true,
-    lazyConnect: false,
   };
 }
 

@@ -235,6 +235,7 @@ export class RedisStore implements Store {
       }
       return result;
     } catch (err) {
+      if (err instanceof TypeError) throw err; // our bug or caller misuse, not an outage
       if (this.healthy) {
         this.healthy = false;
         this.logger?.warn({ err, op: what }, 'approval store unavailable; risky actions are denied until it returns');

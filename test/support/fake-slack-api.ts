@@ -16,6 +16,7 @@ export interface RecordedCall {
   readonly status: number;
   /** Whether the answer was a success (`ok: true`). */
   readonly ok: boolean;
+  readonly response: Record<string, unknown>;
 }
 
 export interface FakeSlackUser {
@@ -132,8 +133,8 @@ export class FakeSlackApi {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
     const args = parseArgs(raw, req.headers['content-type']);
     const failure = this.failures.get(method)?.shift();
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      this.calls.push({ method, args, at: Date.now(), authorization: req.headers.authorization, status, ok: status === 200 && !isError(body) });
+    const send = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      this.calls.push({ method, args, at: Date.now(), authorization: req.headers.authorization, status, ok: status === 200 && !isError(body), response: body });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };

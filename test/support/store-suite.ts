@@ -89,7 +89,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       else await sleep(ms);
     }
     /** A TTL short enough to wait for in real time, long enough not to expire mid-test. */
-    const shortTtl = () => (fx.clock ? 1000 : 300);
+    const shortTtl = () => (fx.clock ? 1000 : 500);
 
     describe('approvals', () => {
       it('creates, gets and lists newest first', async () => {

@@ -29,6 +29,12 @@ const RULES: readonly MaskRule[] = [
     replace: (_m, prefix) => `${prefix}:${MASK}@`,
   },
   {
+    // curl -u user:password, --user user:password
+    name: 'user:password flag',
+    pattern: /((?:^|\s)(?:-u|--user)(?:\s+|=)['"]?[^\s:'"]+):([^\s'"]+)/g,
+    replace: (_m, prefix) => `${prefix}:${MASK}`,
+  },
+  {
     // SQL: PASSWORD 'x', ENCRYPTED PASSWORD E'x', PASSWORD $$x$$
     name: 'sql password literal',
     pattern: /\b(PASSWORD\s+)(E?'(?:[^']|'')*'|\$([A-Za-z_]*)\$[\s\S]*?\$\3\$)/gi,

@@ -58,7 +58,13 @@ export function slackLogger(logger: Logger): SlackLogger {
 export function slackUserLookup(client: WebClient): SlackUserLookup {
   return {
     async emailOf(slackUserId) {
-      const res = await client.users.info({ user: slackUserId });
+      let res;
+      try {
+        res = await client.users.info({ user: slackUserId });
+      } catch (err) {
+        if (slackErrorName(err) === 'user_not_found') return null;
+        throw err;
+      }
       const user = res.user;
       if (!user || user.deleted || user.is_bot || user.is_email_confirmed === false) return null;
       return user.profile?.email ?? null;
@@ -68,7 +74,7 @@ export function slackUserLookup(client: WebClient): SlackUserLookup {
         const res = await client.users.lookupByEmail({ email });
         return res.user && !res.user.deleted ? (res.user.id ?? null) : null;
       } catch (err) {
-        if ((err as { data?: { error?: string } }).data?.error === 'users_not_found') return null;
+        if (slackErrorName(err) === 'users_not_found') return null;
         throw err;
       }
     },

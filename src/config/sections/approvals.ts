@@ -53,8 +53,8 @@ export const webhookSchema = z
     callbacks: z.boolean().default(true).describe('Accept signed decisions on the webhook callback endpoint.'),
   })
   .superRefine((webhook, ctx) => {
-    if (webhook.enabled && (!webhook.secret || webhook.secret.length < 16)) {
-      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'the webhook needs a secret of at least 16 characters (or set AIRLOCK_WEBHOOK_SECRET)' });
+    if (webhook.enabled && !webhook.secret) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'the webhook needs a secret to sign with (or set AIRLOCK_WEBHOOK_SECRET)' });
     }
   });
 

@@ -1,26 +1,58 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { RISK_LEVELS } from '../../policy/risk-level.js';
 import { duration } from '../duration.js';
 
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
 const timeWindow = z.strictObject({
-  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(),
-  start: z.string().regex(/^\d{2}:\d{2}$/, 'expected HH:MM').optional(),
-  end: z.string().regex(/^\d{2}:\d{2}$/, 'expected HH:MM').optional(),
-  timezone: z.string().default('UTC'),
+  days: z.array(z.enum(WEEKDAYS)).optional(),
+  start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (00:00-23:59)').optional(),
+  end: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected HH:MM (00:00-24:00)').optional(),
+  timezone: z.string().default('UTC').refine(isTimeZone, { message: 'unknown IANA time zone' }),
 });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Splits "10.0.0.0/24" into a BlockList subnet; null when it is not a CIDR (or a bare address). */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  if (extra !== undefined) return null;
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
+  if (!family) return null;
+  const max = family === 'ipv4' ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return null;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (prefix > max) return null;
+  // BlockList throws on what it cannot take; ask it once here, at load.
+  new BlockList().addSubnet(address, prefix, family);
+  return { address, prefix, family };
+}
 
 export const bypassRuleSchema = z.strictObject({
   id: z.string().min(1),
   description: z.string().optional(),
   groups: z.array(z.string()).optional().describe('Requester is in any of these groups.'),
   devices: z.array(z.string()).optional().describe('Device id allow-list.'),
-  networks: z.array(z.string()).optional().describe('Source CIDRs.'),
+  networks: z
+    .array(z.string().refine((v) => parseCidr(v) !== null, { message: 'expected a CIDR such as 10.0.0.0/24 or 2001:db8::/32' }))
+    .optional()
+    .describe('Source CIDRs.'),
   time: timeWindow.optional(),
   max_risk: z.enum(RISK_LEVELS).default('medium').describe('Highest risk this bypass may skip step-up for.'),
   skip_approval: z.boolean().default(false).describe('Also skip approval-class requirements (needs acknowledge_critical for critical).'),
   acknowledge_critical: z.boolean().default(false).describe('Explicitly accept a bypass that skips approval for critical actions.'),
   revalidate_after: duration('8h').describe('After this long since the last verified second factor, the bypass stops until step-up again.'),
   rate_limit: z.int().min(1).default(100).describe('Bypasses per principal per hour.'),
+}).refine((rule) => rule.groups !== undefined || rule.devices !== undefined || rule.networks !== undefined, {
+  message: 'a bypass rule needs at least one of groups, devices or networks',
 });
 
 export const riskSchema = z
@@ -45,3 +77,6 @@ export const riskSchema = z
     revocation_ttl: duration('30d').describe('Revocations expire after this unless lifted earlier.'),
   })
   .prefault({});
+
+export type RiskConfig = z.output<typeof riskSchema>;
+export type BypassRuleConfig = z.output<typeof bypassRuleSchema>;

@@ -23,11 +23,16 @@ function list(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+function isEmpty(value: unknown): boolean {
+  return value === undefined || (Array.isArray(value) && value.length === 0);
+}
+
 export function readStatementDetails(classification: Classification): StatementDetails {
   const details = classification.facts.details;
   if (!details) return NONE;
   const { settings, prepare, execute, deallocate } = details;
-  if (settings === undefined && prepare === undefined && execute === undefined && deallocate === undefined) return NONE;
+  // The common case (no such statements) costs four checks and no allocation.
+  if (isEmpty(settings) && isEmpty(prepare) && isEmpty(execute) && isEmpty(deallocate)) return NONE;
   return {
     settings: list(settings).flatMap((item) => {
       const entry = record(item);

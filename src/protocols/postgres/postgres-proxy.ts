@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { CommandClassifier } from '../../classifiers/command-classifier.js';
+import type { AirlockConfig, PostgresTargetConfig } from '../../config/schema.js';
+import type { Gate } from '../../gate/gate.js';
+import type { SessionRegistry } from '../../gate/session-registry.js';
+import { CancelKeys } from './cancel-keys.js';
+import { ClientConnection } from './client-connection.js';
+import type { ProxyContext } from './proxy-context.js';
+import { ProxyCounters, type PostgresProxyStats } from './proxy-stats.js';
+import { errorResponse } from './server-messages.js';
+import type { TlsMaterial } from './tls-material.js';
+
+export interface PostgresProxyDeps {
+  readonly config: AirlockConfig['postgres'];
+  readonly targets: readonly PostgresTargetConfig[];
+  readonly gate: Gate;
+  readonly classifier: CommandClassifier;
+  readonly sessions: SessionRegistry;
+  readonly logger: Logger;
+  /** Certificate for client TLS; without it SSLRequest is answered 'N'. */
+  readonly tls?: TlsMaterial | null;
+  /** Where approvers act, shown in hold notices when the gate gives no URL. */
+  readonly publicUrl?: string;
+}
+
+export interface PostgresProxy {
+  listen(): Promise<{ host: string; port: number }>;
+  /** Stops accepting, lets running statements finish until the deadline, then ends every session (57P01). */
+  close(deadlineMs: number): Promise<void>;
+  address(): { host: string; port: number } | null;
+  stats(): PostgresProxyStats;
+}
+
+const SHUTDOWN_MESSAGE = 'airlock: the proxy is shutting down; reconnect in a moment';
+
+export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
+  const targets = new Map<string, PostgresTargetConfig>();
+  for (const target of deps.targets) if (!target.embedded) targets.set(target.name, target);
+  const caCache = new Map<string, Promise<string | undefined>>();
+  const connections = new Set<ClientConnection>();
+  const logger = deps.logger.child({ component: 'postgres' });
+  let closing = false;
+  const ctx: ProxyContext = {
+    config: deps.config,
+    targets,
+    gate: deps.gate,
+    classifier: deps.classifier,
+    sessions: deps.sessions,
+    logger,
+    secureContext: deps.tls ? createSecureContext({ key: deps.tls.key, cert: deps.tls.cert }) : null,
+    cancelKeys: new CancelKeys(),
+    counters: new ProxyCounters(),
+    ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl } : {}),
+    get closing() {
+      return closing;
+    },
+    caFor(target) {
+      const file = target.upstream.ca_file;
+      if (!file) return Promise.resolve(undefined);
+      let pending = caCache.get(file);
+      if (!pending) {
+        pending = readFile(file, 'utf8');
+        caCache.set(file, pending);
+        pending.catch(() => caCache.delete(file));
+      }
+      return pending;
+    },
+  };
+  const forget = (connection: ClientConnection): void => {
+    connections.delete(connection);
+  };
+
+  const onConnection = (socket: Socket): void => {
+    socket.on('error', () => undefined);
+    if (closing || connections.size >= deps.config.max_connections) {
+      ctx.counters.connectionsRejected++;
+      const message = closing ? SHUTDOWN_MESSAGE : 'airlock: too many connections';
+      socket.end(errorResponse({ severity: 'FATAL', code: closing ? '57P01' : '53300', message }));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    ctx.counters.connectionsAccepted++;
+    const connection = new ClientConnection(ctx, socket, forget);
+    connections.add(connection);
+    connection.start();
+  };
+
+  const server: Server = createServer({ noDelay: true }, onConnection);
+  server.on('error', (err) => logger.error({ err }, 'postgres listener error'));
+
+  return {
+    listen() {
+      const { host, port } = deps.config.listen;
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          logger.info({ host: address.address, port: address.port, tls: ctx.secureContext !== null }, 'postgres proxy listening');
+          resolve({ host: address.address, port: address.port });
+        });
+      });
+    },
+
+    async close(deadlineMs) {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + Math.max(0, deadlineMs);
+      // End each session at a statement boundary; whatever still runs at the deadline is ended anyway.
+      while (connections.size > 0 && Date.now() < deadline) {
+        for (const connection of [...connections]) if (connection.idle) connection.terminate(SHUTDOWN_MESSAGE);
+        if (connections.size === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const connection of [...connections]) connection.terminate(SHUTDOWN_MESSAGE);
+      connections.clear();
+      await stopped;
+    },
+
+    address() {
+      const address = server.address();
+      if (!address || typeof address === 'string') return null;
+      return { host: address.address, port: address.port };
+    },
+
+    stats() {
+      return {
+        activeConnections: connections.size,
+        activeSessions: deps.sessions.list().filter((s) => s.protocol === 'postgres').length,
+        ...ctx.counters,
+      };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { RiskConfig } from '../config/sections/risk.js';
+import { AirlockError, RevokedError, SourceBlockedError, StoreUnavailableError } from '../errors.js';
+import type { AdmissionCheck } from '../gate/admission-check.js';
+import type { AuthenticationRequest } from '../gate/gate.js';
+import type { Principal } from '../identity/principal.js';
+import type { Store } from '../store/store.js';
+import { describeRevocation, type Revocations } from './revocations.js';
+import type { ActiveBlock } from './signal-snapshot.js';
+import { sourceNetwork } from './source-network.js';
+import { riskKeys } from './store-keys.js';
+
+export interface RiskAdmissionOptions {
+  readonly store: Store;
+  readonly revocations: Revocations;
+  /** Read on every call, so a config reload changes the network prefix at once. */
+  readonly config: () => RiskConfig;
+}
+
+/**
+ * Decides at connect: revoked subjects, devices and tokens, and blocked
+ * source networks, are refused. Connect is not the per-statement path, so
+ * this reads the store (the shared truth) every time, and fails closed.
+ */
+export class RiskAdmission implements AdmissionCheck {
+  constructor(private readonly options: RiskAdmissionOptions) {}
+
+  async admit(principal: Principal, request: Omit<AuthenticationRequest, 'token'>): Promise<void> {
+    const config = this.options.config();
+    const network = sourceNetwork(request.source, config.network_prefix_v4, config.network_prefix_v6);
+    let revoked: Awaited<ReturnType<Revocations['isRevoked']>>;
+    let blockText: string | null;
+    try {
+      [revoked, blockText] = await Promise.all([
+        this.options.revocations.isRevoked(principal),
+        network === null ? Promise.resolve(null) : this.options.store.getValue(riskKeys.block(network)),
+      ]);
+    } catch (err) {
+      throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check revocations: store unavailable', { cause: err });
+    }
+    if (revoked) throw new RevokedError(describeRevocation(revoked));
+    if (blockText !== null) {
+      let reason = `too many failed logins from ${network}`;
+      try {
+        reason = (JSON.parse(blockText) as ActiveBlock).reason;
+      } catch {
+        // keep the generic reason
+      }
+      throw new SourceBlockedError(reason);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// Prometheus metrics. One Registry per instance (never prom-client's global
+// one), so two replicas can live in one process in tests. The Gate calls
+// verdict/holdStarted/holdEnded directly on its hot path: each is a Map lookup
+// of a cached `.labels(...)` child and one increment.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AirlockEvent, EventBus } from '../audit/events.js';
+import type { GateMetrics } from '../gate/gate-metrics.js';
+
+/** Decision latency buckets: 10 ms to 30 min. */
+export const DECISION_LATENCY_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800];
+
+export interface MetricsOptions {
+  /** Default process metrics (CPU, memory, event loop, GC); on unless false. */
+  readonly processMetrics?: boolean;
+  /** Extra labels on every series (e.g. `{ replica }`). */
+  readonly defaultLabels?: Readonly<Record<string, string>>;
+}
+
+interface Incrementer {
+  inc(value?: number): void;
+}
+
+export interface AirlockMetrics extends GateMetrics {
+  readonly registry: Registry;
+  verdict(protocol: string, requirement: string, outcome: 'allow' | 'deny', path: string): void;
+  holdStarted(): void;
+  holdEnded(requirement: string, seconds: number): void;
+  auth(protocol: string, result: 'success' | 'failure'): void;
+  mfa(result: string): void;
+  storeError(operation: string): void;
+  notifyFailure(channel: string): void;
+  revocation(): void;
+  /** Counts live sessions by protocol at each scrape (e.g. `() => sessions.list()`). */
+  observeSessions(source: () => Iterable<{ readonly protocol: string }>): void;
+  /** The exposition text for GET /metrics. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
+  const registry = new Registry();
+  if (options.defaultLabels) registry.setDefaultLabels({ ...options.defaultLabels });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const verdicts = new Counter({
+    name: 'airlock_verdicts_total',
+    help: 'Gate verdicts by protocol, requirement, outcome and how they were reached.',
+    labelNames: ['protocol', 'requirement', 'outcome', 'path'] as const,
+    registers: [registry],
+  });
+  const held = new Gauge({ name: 'airlock_held_actions', help: 'Actions currently held waiting for step-up or approval.', registers: [registry] });
+  const latency = new Histogram({
+    name: 'airlock_decision_latency_seconds',
+    help: 'Time from holding an action to its verdict, by requirement.',
+    labelNames: ['requirement'] as const,
+    buckets: [...DECISION_LATENCY_BUCKETS],
+    registers: [registry],
+  });
+  const auth = new Counter({ name: 'airlock_auth_total', help: 'Client authentications by protocol and result.', labelNames: ['protocol', 'result'] as const, registers: [registry] });
+  const mfa = new Counter({ name: 'airlock_mfa_total', help: 'Second factor checks by result (success, failure, replay, rate_limited).', labelNames: ['result'] as const, registers: [registry] });
+  const storeErrors = new Counter({ name: 'airlock_store_errors_total', help: 'Approval store errors by operation.', labelNames: ['operation'] as const, registers: [registry] });
+  const notifyFailures = new Counter({ name: 'airlock_notify_failures_total', help: 'Approval channel notification failures by channel.', labelNames: ['channel'] as const, registers: [registry] });
+  const revocations = new Counter({ name: 'airlock_revocations_total', help: 'Revocations added.', registers: [registry] });
+  let sessionSource: (() => Iterable<{ readonly protocol: string }>) | null = null;
+  new Gauge({
+    name: 'airlock_sessions',
+    help: 'Live client sessions by protocol.',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+    collect() {
+      if (!sessionSource) return;
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const session of sessionSource()) counts.set(session.protocol, (counts.get(session.protocol) ?? 0) + 1);
+      for (const [protocol, count] of counts) this.set({ protocol }, count);
+    },
+  });
+
+  // Label values come from closed sets (protocols, requirements, paths, channels), so the caches stay small.
+  const verdictChildren = new Map<string, Incrementer>();
+  const latencyChildren = new Map<string, { observe(value: number): void }>();
+  const authChildren = new Map<string, Incrementer>();
+  const simple = <L extends string>(counter: Counter<L>, label: L) => {
+    const children = new Map<string, Incrementer>();
+    return (value: string): void => {
+      let child = children.get(value);
+      if (!child) {
+        child = counter.labels({ [label]: value } as Record<L, string>);
+        children.set(value, child);
+      }
+      child.inc();
+    };
+  };
+  const mfaInc = simple(mfa, 'result');
+  const storeInc = simple(storeErrors, 'operation');
+  const notifyInc = simple(notifyFailures, 'channel');
+
+  return {
+    registry,
+    verdict(protocol, requirement, outcome, path) {
+      const key = `${protocol}\0${requirement}\0${outcome}\0${path}`;
+      let child = verdictChildren.get(key);
+      if (!child) {
+        child = verdicts.labels(protocol, requirement, outcome, path);
+        verdictChildren.set(key, child);
+      }
+      child.inc();
+    },
+    holdStarted() {
+      held.inc();
+    },
+    holdEnded(requirement, seconds) {
+      held.dec();
+      let child = latencyChildren.get(requirement);
+      if (!child) {
+        child = latency.labels(requirement);
+        latencyChildren.set(requirement, child);
+      }
+      child.observe(seconds);
+    },
+    auth(protocol, result) {
+      const key = `${protocol}\0${result}`;
+      let child = authChildren.get(key);
+      if (!child) {
+        child = auth.labels(protocol, result);
+        authChildren.set(key, child);
+      }
+      child.inc();
+    },
+    mfa: mfaInc,
+    storeError: storeInc,
+    notifyFailure: notifyInc,
+    revocation() {
+      revocations.inc();
+    },
+    observeSessions(source) {
+      sessionSource = source;
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+const MFA_RESULTS: Partial<Record<AirlockEvent['type'], string>> = {
+  'mfa.success': 'success',
+  'mfa.failure': 'failure',
+  'mfa.replay': 'replay',
+  'mfa.rate_limited': 'rate_limited',
+};
+
+/**
+ * Counts bus events. Verdicts and holds are not counted here: the Gate reports
+ * them directly (and skips the verdict event for routine allows).
+ */
+export function attachMetrics(bus: EventBus, metrics: AirlockMetrics): () => void {
+  return bus.on((event) => {
+    switch (event.type) {
+      case 'auth.success':
+      case 'auth.failure':
+        metrics.auth(event.protocol ?? 'unknown', event.type === 'auth.success' ? 'success' : 'failure');
+        return;
+      case 'mfa.success':
+      case 'mfa.failure':
+      case 'mfa.replay':
+      case 'mfa.rate_limited':
+        metrics.mfa(MFA_RESULTS[event.type] as string);
+        return;
+      case 'approval.notify_failed':
+        metrics.notifyFailure(typeof event.data?.channel === 'string' ? event.data.channel : 'unknown');
+        return;
+      case 'revocation.added':
+        metrics.revocation();
+        return;
+      case 'store.error':
+        metrics.storeError(typeof event.data?.operation === 'string' ? event.data.operation : 'unknown');
+        return;
+      default:
+        return;
+    }
+  });
+}

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chownSync, copyFileSync, chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+export interface ScratchCluster {
+  readonly port: number;
+  readonly dir: string;
+  stop(): void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Why a scratch cluster cannot be started here, or null when it can. */
+export function scratchClusterUnavailable(): string | null {
+  if (!existsSync(join(BIN, 'initdb'))) return 'initdb is not installed';
+  if (userInfo().uid !== 0) return 'starting a cluster needs root (initdb runs as the postgres user via runuser)';
+  return null;
+}
+
+/**
+ * A throw-away PostgreSQL 15 cluster on a free port: SCRAM-SHA-256 for
+ * `postgres`, MD5 for `md5user`, and TLS with the given certificate.
+ */
+export async function startScratchCluster(options: { password: string; md5Password: string; cert: { certFile: string; keyFile: string } }): Promise<ScratchCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-cluster-'));
+  const data = join(dir, 'data');
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  chownSync(dir, uid, gid);
+  const pwfile = join(dir, 'pw');
+  writeFileSync(pwfile, `${options.password}\n`);
+  chownSync(pwfile, uid, gid);
+  const asPostgres = (program: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, program), ...args], { stdio: 'pipe' });
+  asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8']);
+  for (const [from, to] of [
+    [options.cert.certFile, 'server.crt'],
+    [options.cert.keyFile, 'server.key'],
+  ] as const) {
+    copyFileSync(from, join(data, to));
+    chownSync(join(data, to), uid, gid);
+    chmodSync(join(data, to), 0o600);
+  }
+  // md5user's line must come before the catch-all scram line.
+  const hba = join(data, 'pg_hba.conf');
+  writeFileSync(hba, `host all md5user 127.0.0.1/32 md5\n` + execFileSync('cat', [hba]).toString());
+  appendFileSync(join(data, 'postgresql.conf'), `\nssl = on\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\n`);
+  const port = await freePort();
+  asPostgres('pg_ctl', ['-D', data, '-o', `-p ${port}`, '-w', '-l', join(dir, 'log'), 'start']);
+  const sql = `SET password_encryption = 'md5'; CREATE ROLE md5user LOGIN PASSWORD '${options.md5Password}';`;
+  execFileSync('psql', ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql], { stdio: 'pipe' });
+  return {
+    port,
+    dir,
+    stop() {
+      try {
+        asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
