@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ApprovalBroker } from './approvals/broker.js';
 import type { ApprovalChannel } from './approvals/channels/channel.js';
-import { ConsoleChannel } from './approvals/channels/console.js';
+import { createChannels, type Channels } from './approvals/channels/create-channels.js';
 import { attachAuditLog, createAuditLog } from './audit/audit-log.js';
 import { EventBus } from './audit/events.js';
 import { createSqlClassifier } from './classifiers/sql/index.js';
@@ -14,6 +14,9 @@ import type { AirlockConfig, PostgresTargetConfig } from './config/schema.js';
 import { approvalRoutes } from './control/approval-routes.js';
 import { createControlServer, type ControlRoutes } from './control/control-server.js';
 import { healthRoutes } from './control/health-routes.js';
+import { rawBodyRoute } from './control/raw-body-route.js';
+import { createSlackInteractivityHandler } from './control/slack-interactivity.js';
+import { createWebhookCallbackHandler } from './control/webhook-callback.js';
 import { startEmbeddedPostgres } from './demo/embedded-postgres.js';
 import { AirlockGate } from './gate/airlock-gate.js';
 import { SessionRegistry } from './gate/session-registry.js';
@@ -91,13 +94,12 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const grants = totp ? new StepUpGrants({ store, clock, events: bus }) : null;
 
     const publicUrl = config.server.public_url ?? `http://${config.control.listen.host === '0.0.0.0' ? '127.0.0.1' : config.control.listen.host}:${config.control.listen.port}`;
-    const channelsFor = (c: AirlockConfig): ApprovalChannel[] => [
-      ...(c.approvals.channels.console.enabled ? [new ConsoleChannel(logger.child({ component: 'approvals' }))] : []),
-      ...(options.channels ?? []),
-    ];
+    // The broker is the channels' decision sink, and the channels are the broker's: bind late.
+    let channels: Channels | null = null;
+    const buildChannels = (c: AirlockConfig): Channels => createChannels(c, { logger, bus, clock, store, registry: metrics.registry, sink: broker });
     const broker = new ApprovalBroker({
       store,
-      channels: channelsFor(config),
+      channels: [],
       bus,
       clock,
       logger: logger.child({ component: 'broker' }),
@@ -107,6 +109,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       ...(totp ? { secondFactor: totp } : {}),
     });
     cleanups.push(() => broker.close());
+    channels = buildChannels(config);
+    broker.setChannels([...channels.channels, ...(options.channels ?? [])]);
+    cleanups.push(() => channels?.close());
 
     const gate = new AirlockGate({
       verifier,
@@ -137,6 +142,23 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       }),
       approvalRoutes({ broker, verifier, clock, adminGroups: config.control.admin_groups }),
     ];
+    if (channels.slackInteractions && config.approvals.channels.slack?.signing_secret && !config.approvals.channels.slack.socket_mode) {
+      routes.push(
+        rawBodyRoute(
+          '/v1/slack/interactivity',
+          createSlackInteractivityHandler({ signingSecret: config.approvals.channels.slack.signing_secret, interactions: channels.slackInteractions, bus, clock, logger, seen: seenOnce(store) }),
+        ),
+      );
+    }
+    const webhook = config.approvals.channels.webhook;
+    if (webhook?.enabled && webhook.callbacks && webhook.secret) {
+      routes.push(
+        rawBodyRoute(
+          '/v1/webhook/callback',
+          createWebhookCallbackHandler({ secret: webhook.secret, directory: channels.directory, sink: broker, bus, clock, logger, seen: seenOnce(store) }),
+        ),
+      );
+    }
     if (totp && grants) {
       const totpRoutes = createTotpRoutes(totp, { adminGroups: config.control.admin_groups });
       const stepUp = createStepUpRoute({ totp, grants, key: loadStepUpKey(dataDir, clock), grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
@@ -207,7 +229,10 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       postgres,
       reload(next) {
         gate.setPolicy(new PolicyEngine(next));
-        broker.setChannels(channelsFor(next));
+        const previous = channels;
+        channels = buildChannels(next);
+        broker.setChannels([...channels.channels, ...(options.channels ?? [])]);
+        void previous?.close().catch((err: unknown) => logger.warn({ err }, 'closing old channels failed'));
         current = next;
         bus.emit({ type: 'config.reloaded', at: clock.now(), data: { rules: next.policy.rules.length } });
         logger.info({ rules: next.policy.rules.length }, 'configuration reloaded');
@@ -240,6 +265,11 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     }
     throw err;
   }
+}
+
+/** Replay protection shared by every replica: a signature is accepted once. */
+function seenOnce(store: Store) {
+  return async (key: string, ttlMs: number): Promise<boolean> => !(await store.setValue(`seen:${key}`, '1', { ttlMs, ifAbsent: true }));
 }
 
 function addressOf(address: ReturnType<import('node:net').Server['address']>, fallback: ListenAddressInfo): ListenAddressInfo {

@@ -1,18 +1,19 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { verifyAuditFile, type AuditVerifyResult } from '../../src/audit/verify.js';
 
 /** Exit codes of `airlock audit verify`. */
 const EXIT_INTACT = 0;
 const EXIT_BROKEN = 1;
+/** Also what cmd/airlock.ts exits with on any commander usage error. */
 const EXIT_USAGE = 2;
 
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('Inspect the hash-chained audit log');
-  const verify = audit
+  audit
     .command('verify <file>')
     .description('Check every line of an audit file: JSON, its hash, the link to the previous line and seq continuity')
     .option('--json', 'print the result as one JSON object')
-    .addHelpText('after', '\nExit status: 0 intact, 1 broken (first broken line is printed), 2 usage or read error.')
+    .addHelpText('after', '\nExit status: 0 intact, 1 broken (first broken line is printed), 2 usage or read error.\n')
     .action(async (file: string, options: { json?: boolean }) => {
       let result: AuditVerifyResult;
       try {
@@ -33,11 +34,4 @@ export function registerAuditCommands(program: Command): void {
       }
       process.exitCode = result.ok ? EXIT_INTACT : EXIT_BROKEN;
     });
-  // Usage errors exit 2 so scripts can tell them from a broken chain (1).
-  for (const command of [audit, verify]) {
-    command.exitOverride((err) => {
-      if (err.exitCode === 0) throw err;
-      throw new CommanderError(EXIT_USAGE, err.code, err.message);
-    });
-  }
 }

@@ -132,7 +132,7 @@ export class BypassRules implements BypassCheck {
     const text = await this.options.store.getValue(riskKeys.verified(subject));
     if (text === null) return false;
     const at = Number(text);
-    return Number.isFinite(at) && now - at <= rule.revalidateAfterMs;
+    return Number.isFinite(at) && now - at < rule.revalidateAfterMs;
   }
 
   private onEvent(event: AirlockEvent): void {

@@ -47,7 +47,7 @@ describe('airlock CLI', () => {
     writeFileSync(file, 'policy:\n  rules:\n    - id: x\n      match: { risk: extreme }\n      require: allow\n');
     const result = airlock(['check-config', file]);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /policy\.rules\[0\]\.match\.risk: expected one of low\|medium\|high\|critical \(line 4:23\)/);
+    assert.match(result.stderr, /policy\.rules\[0\]\.match\.risk: expected one of low\|medium\|high\|critical \(line 4:22\)/);
     assert.equal(airlock(['check-config', 'config/airlock.demo.yaml']).status, 0);
   });
 

@@ -4,6 +4,7 @@ import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { PostgresTargetConfig } from '../../config/schema.js';
 import { AirlockError, BadRequestError, toClientError } from '../../errors.js';
+import { createAction } from '../../gate/action.js';
 import type { Principal } from '../../identity/principal.js';
 import { ClientCode, StartupCode } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, MessageFramer } from './message-framer.js';
@@ -22,6 +23,7 @@ import {
 } from './server-messages.js';
 import { protocolVersion, readCancelKey, readStartupParameters } from './startup-packet.js';
 import { splitStartupOptions } from './startup-options.js';
+import { gatedStartupSettings } from './startup-settings.js';
 import { selectTarget } from './target-selection.js';
 import { connectUpstream, type UpstreamLink } from './upstream-connection.js';
 
@@ -58,6 +60,7 @@ export class ClientConnection {
   private parameters = new Map<string, string>();
   private airlockOptions: ReadonlyMap<string, string> = new Map();
   private forwardedOptions = '';
+  private startupSettings: string | null = null;
   private target: PostgresTargetConfig | null = null;
   private session: ProxySession | null = null;
   private readonly timer: NodeJS.Timeout;
@@ -203,8 +206,12 @@ export class ClientConnection {
     if (minor > 0 || unknownProtocolOptions.length > 0) this.socket.write(negotiateProtocolVersion(0, unknownProtocolOptions));
     this.framer.typed = true;
     const options = splitStartupOptions(this.parameters.get('options'));
+    if (options.unsupported.length > 0) {
+      return this.fatal('0A000', `airlock: only -c name=value settings are supported in options (got ${options.unsupported[0]})`);
+    }
     this.airlockOptions = options.airlock;
     this.forwardedOptions = options.forwarded;
+    this.startupSettings = gatedStartupSettings(this.parameters, options);
     this.target = selectTarget(this.ctx.targets, this.parameters.get('database') ?? this.parameters.get('user'), options.airlock.get('target'));
     if (!mayAskForPassword(this.ctx.config.plaintext, this.encrypted, this.source)) {
       return this.fatal('28000', 'airlock: TLS is required for this connection (connect with sslmode=require)');
@@ -237,6 +244,8 @@ export class ClientConnection {
       return this.fatal(safe.sqlstate, safe.message);
     }
     if (this.state !== ConnectionState.Authenticating) return;
+    if (this.startupSettings !== null && !(await this.startupSettingsAllowed(principal, target, this.startupSettings))) return;
+    if (this.state !== ConnectionState.Authenticating) return;
     this.state = ConnectionState.ConnectingUpstream;
     let link: UpstreamLink;
     try {
@@ -253,6 +262,25 @@ export class ClientConnection {
       return;
     }
     this.ready(link, principal, target);
+  }
+
+  /** Settings sent at startup are gated like the SET statements they amount to. */
+  private async startupSettingsAllowed(principal: Principal, target: PostgresTargetConfig, command: string): Promise<boolean> {
+    const classification = this.ctx.classifier.classify(command);
+    if (classification.facts.flags.includes('unparseable')) {
+      this.fatal('42601', 'airlock: the settings in the startup packet could not be parsed');
+      return false;
+    }
+    const reason = this.airlockOptions.get('reason');
+    const action = createAction({ principal, protocol: 'postgres', target: target.name, sessionId: this.sessionId, source: this.source, command, classification, reason });
+    const verdict = await this.ctx.gate.check(action).catch((err: unknown) => {
+      this.log.error({ err }, 'gate check of startup settings failed');
+      return null;
+    });
+    if (verdict?.allowed) return true;
+    const error = verdict?.error;
+    this.fatal(error?.sqlstate ?? '42501', `airlock: startup settings refused: ${verdict?.reason ?? 'internal error'}`);
+    return false;
   }
 
   private upstreamParameters(): Map<string, string> {

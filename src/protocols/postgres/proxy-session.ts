@@ -30,6 +30,14 @@ const TERMINATE = Buffer.from([ClientCode.Terminate, 0, 0, 0, 4]);
 const CANCEL_MESSAGE = 'canceling statement due to user request';
 const UNPARSEABLE_MESSAGE = 'airlock: the statement could not be parsed, so it was not sent';
 
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0x0c) return false;
+  }
+  return true;
+}
+
 export const SessionState = {
   Ready: 'ready',
   /** The client sent Terminate: answers still owed are relayed until the upstream closes. */
@@ -311,7 +319,7 @@ export class ProxySession implements Cancellable {
 
   private onQuery(buffer: Buffer, start: number, body: number, end: number): Promise<void> | void {
     const text = readQueryText(buffer, body, end);
-    if (text.trim() === '') {
+    if (isBlank(text)) {
       // Nothing to run: the upstream answers EmptyQueryResponse.
       this.forward(buffer.subarray(start, end));
       this.relay.expectReady();

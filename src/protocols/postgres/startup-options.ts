@@ -9,6 +9,10 @@ export interface SplitOptions {
   readonly airlock: ReadonlyMap<string, string>;
   /** What remains for the upstream, re-escaped; empty when nothing remains. */
   readonly forwarded: string;
+  /** The settings in `forwarded`, as name/value pairs (names lower-cased). */
+  readonly settings: readonly (readonly [string, string])[];
+  /** Tokens that are not settings (backend switches such as `-d 5`): refused. */
+  readonly unsupported: readonly string[];
 }
 
 function tokenize(options: string): string[] {
@@ -45,7 +49,9 @@ function setting(assignment: string): { name: string; value: string } | null {
 
 export function splitStartupOptions(options: string | undefined): SplitOptions {
   const airlock = new Map<string, string>();
-  if (!options) return { airlock, forwarded: '' };
+  const settings: [string, string][] = [];
+  const unsupported: string[] = [];
+  if (!options) return { airlock, forwarded: '', settings, unsupported };
   const tokens = tokenize(options);
   const kept: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -64,10 +70,13 @@ export function splitStartupOptions(options: string | undefined): SplitOptions {
     const parsed = assignment === null ? null : setting(assignment);
     if (parsed && parsed.name.startsWith('airlock.')) {
       airlock.set(parsed.name.slice('airlock.'.length), parsed.value);
-    } else {
+    } else if (parsed) {
+      settings.push([parsed.name, parsed.value]);
       for (let k = 0; k < consumed; k++) kept.push(escape(tokens[i + k] as string));
+    } else {
+      unsupported.push(token);
     }
     i += consumed - 1;
   }
-  return { airlock, forwarded: kept.join(' ') };
+  return { airlock, forwarded: kept.join(' '), settings, unsupported };
 }

@@ -5,6 +5,7 @@ import { BadRequestError, UnknownTargetError } from '../../../src/errors.js';
 import { isLoopback, mayAskForPassword } from '../../../src/protocols/postgres/plaintext-policy.js';
 import { protocolVersion, readStartupParameters } from '../../../src/protocols/postgres/startup-packet.js';
 import { splitStartupOptions } from '../../../src/protocols/postgres/startup-options.js';
+import { gatedStartupSettings } from '../../../src/protocols/postgres/startup-settings.js';
 import { selectTarget } from '../../../src/protocols/postgres/target-selection.js';
 
 describe('startup options', () => {
@@ -23,8 +24,34 @@ describe('startup options', () => {
 
   it('is case-insensitive on the setting name and tolerates an empty string', () => {
     assert.equal(splitStartupOptions('-c AIRLOCK.Reason=x').airlock.get('reason'), 'x');
-    assert.deepEqual(splitStartupOptions(undefined), { airlock: new Map(), forwarded: '' });
+    assert.deepEqual(splitStartupOptions(undefined), { airlock: new Map(), forwarded: '', settings: [], unsupported: [] });
     assert.equal(splitStartupOptions('   ').forwarded, '');
+  });
+});
+
+describe('startup settings', () => {
+  it('gates every setting except the plain client parameters, as SET statements', () => {
+    const parameters = new Map([
+      ['user', 'alice'],
+      ['database', 'app'],
+      ['application_name', 'psql'],
+      ['client_encoding', 'UTF8'],
+      ['session_replication_role', 'replica'],
+    ]);
+    const options = splitStartupOptions("-c statement_timeout=5s -c my.x=it's");
+    assert.deepEqual(options.settings, [
+      ['statement_timeout', '5s'],
+      ['my.x', "it's"],
+    ]);
+    assert.equal(
+      gatedStartupSettings(parameters, options),
+      `SET "session_replication_role" TO 'replica'; SET "statement_timeout" TO '5s'; SET "my"."x" TO 'it''s'`,
+    );
+    assert.equal(gatedStartupSettings(new Map([['application_name', 'x']]), splitStartupOptions('')), null);
+  });
+
+  it('reports backend switches that are not settings', () => {
+    assert.deepEqual(splitStartupOptions('-d 5 -c a=b').unsupported, ['-d', '5']);
   });
 });
 

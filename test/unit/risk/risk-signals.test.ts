@@ -38,6 +38,25 @@ describe('risk signals', () => {
     assert.equal(r.signals.assess(act(alice, 'low')), r.signals.assess(act(person('bob'), 'high')));
   });
 
+  it('never touches the store per statement, even while raised', async () => {
+    const { clock, store, r } = await setup();
+    for (let i = 0; i < 3; i++) mfaFailure(r, clock);
+    await r.settled();
+    let calls = 0;
+    for (const name of ['getValue', 'countEvents', 'setMembers', 'hitCounter'] as const) {
+      const original = store[name].bind(store) as (...args: unknown[]) => Promise<unknown>;
+      (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        calls++;
+        return original(...args);
+      };
+    }
+    const raised = act(alice, 'low');
+    const first = r.signals.assess(raised);
+    for (let i = 0; i < 1000; i++) assert.equal(r.signals.assess(raised), first, 'the same prebuilt answer');
+    assert.equal(calls, 0);
+    assert.equal((await first).raise, 1);
+  });
+
   it('raises the next action after 3 MFA failures, says why, emits risk.raised once, and decays', async () => {
     const { clock, r } = await setup();
     const before = await r.gate.check(act(alice, 'low'));

@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { EventBus } from '../../audit/events.js';
+import type { AirlockConfig } from '../../config/schema.js';
+import type { Store } from '../../store/store.js';
+import type { Clock } from '../../time/clock.js';
+import { ApproverDirectory } from '../approver-directory.js';
+import type { ApprovalChannel } from './channel.js';
+import { ConsoleChannel } from './console.js';
+import { SlackChannel } from './slack-channel.js';
+import { SlackInteractions, type DecisionSink } from './slack-interactions.js';
+import { SlackSocketMode } from './slack-socket-mode.js';
+import { createSlackWebClient, slackUserLookup } from './slack-web-client.js';
+import { WebhookChannel } from './webhook-channel.js';
+
+export interface ChannelDeps {
+  readonly logger: Logger;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly sink: DecisionSink;
+}
+
+export interface Channels {
+  readonly channels: readonly ApprovalChannel[];
+  readonly directory: ApproverDirectory;
+  /** Present when Slack is enabled: the HTTP interactivity endpoint feeds it. */
+  readonly slackInteractions: SlackInteractions | null;
+  close(): Promise<void>;
+}
+
+/** Builds the approval channels a config asks for (console, Slack, webhook). */
+export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channels {
+  const { logger, bus, clock, store, registry } = deps;
+  const channels: ApprovalChannel[] = [];
+  const closers: Array<() => Promise<void> | void> = [];
+  if (config.approvals.channels.console.enabled) channels.push(new ConsoleChannel(logger.child({ component: 'approvals' })));
+
+  const slack = config.approvals.channels.slack;
+  const slackClient = slack?.enabled ? createSlackWebClient(slack, logger.child({ component: 'slack' })) : null;
+  const directory = new ApproverDirectory({
+    entries: config.approvals.directory,
+    ...(slack ? { slackUsers: slack.users, lookupByEmail: slack.lookup_by_email } : {}),
+    ...(slackClient ? { slack: slackUserLookup(slackClient) } : {}),
+    clock,
+    logger,
+  });
+
+  let slackInteractions: SlackInteractions | null = null;
+  if (slack?.enabled && slackClient) {
+    channels.push(new SlackChannel({ config: slack, client: slackClient, directory, logger: logger.child({ component: 'slack' }), bus, clock, registry, refs: store }));
+    slackInteractions = new SlackInteractions({ client: slackClient, directory, sink: deps.sink, bus, logger: logger.child({ component: 'slack' }), clock });
+    if (slack.socket_mode && slack.app_token) {
+      const socket = new SlackSocketMode({ appToken: slack.app_token, ...(slack.api_url ? { apiUrl: slack.api_url } : {}), interactions: slackInteractions, logger: logger.child({ component: 'slack-socket' }) });
+      void socket.start();
+      closers.push(() => socket.close());
+    }
+  }
+  const webhook = config.approvals.channels.webhook;
+  if (webhook?.enabled) {
+    channels.push(new WebhookChannel({ config: webhook, logger: logger.child({ component: 'webhook' }), bus, clock, registry }));
+  }
+  return {
+    channels,
+    directory,
+    slackInteractions,
+    async close() {
+      for (const channel of channels) await channel.close();
+      for (const close of closers) await close();
+    },
+  };
+}
