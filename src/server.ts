@@ -75,10 +75,10 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
 
   try {
     const bus = new EventBus((err, event) => logger.error({ err, eventType: event.type }, 'event subscriber failed'));
-    const audit = createAuditLog({ file: config.audit.file ?? join(dataDir, 'audit.log'), redact: config.audit.redact, clock, logger });
+    const audit = createAuditLog({ file: config.audit.file ?? join(dataDir, 'audit.log'), redact: config.audit.redact, clock, logger, replicaId });
     attachAuditLog(bus, audit);
     cleanups.push(() => audit.close());
-    const metrics = createMetrics();
+    const metrics = createMetrics({ defaultLabels: { replica: replicaId } });
     attachMetrics(bus, metrics);
 
     const store = await createStore(config.store, { clock, logger });
@@ -127,6 +127,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       auditAllowedLowRisk: config.audit.include_allowed,
     });
     const sessions = new SessionRegistry();
+    metrics.observeSessions(() => sessions.list());
 
     const routes: ControlRoutes[] = [
       healthRoutes({
