@@ -24,7 +24,7 @@ export interface RiskSignalsOptions {
   readonly config: RiskConfig;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** How often expired snapshot entries are dropped. */
+  /** How often expired snapshot entries are dropped and active raises re-read from the store. */
   readonly sweepIntervalMs?: number;
 }
 
@@ -67,7 +67,11 @@ export class RiskSignals implements RiskAssessor {
     this.offTopic = await this.store.subscribe(RISK_TOPIC, (message) => this.onMessage(message));
     await this.loadActive();
     this.offBus = this.bus.on((event) => this.onEvent(event));
-    this.sweeper = setInterval(() => this.snapshot.sweep(this.clock.now()), this.options.sweepIntervalMs ?? 60_000);
+    // Also re-reads active raises and blocks: a pub/sub message lost while reconnecting is caught up here.
+    this.sweeper = setInterval(() => {
+      this.snapshot.sweep(this.clock.now());
+      this.track(this.loadActive());
+    }, this.options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
   }
 

@@ -10,6 +10,8 @@ import { unknownStatement } from './statement-registry.js';
  */
 export class ExtendedBatch {
   messages = 0;
+  /** Bytes held for the batch; bounded so a client cannot grow it without a Sync. */
+  bytesHeld = 0;
   /** Set when a statement of the batch cannot be forwarded (unparseable). */
   rejection: { readonly code: string; readonly message: string } | null = null;
   readonly executed: StatementEntry[] = [];
@@ -24,6 +26,7 @@ export class ExtendedBatch {
 
   append(buffer: Buffer, start: number, end: number): void {
     this.messages++;
+    this.bytesHeld += end - start;
     if (this.runBuffer === buffer && this.runEnd === start) {
       this.runEnd = end;
       return;
@@ -78,6 +81,7 @@ export class ExtendedBatch {
 
   reset(): void {
     this.messages = 0;
+    this.bytesHeld = 0;
     this.rejection = null;
     this.executed.length = 0;
     this.runs.length = 0;

@@ -227,6 +227,11 @@ export class ProxySession implements Cancellable {
         }
         const pending = this.dispatch(framer.code, framer.buffer, framer.frameStart, framer.bodyStart, framer.frameEnd);
         if (pending) await pending;
+        else if (this.batch.bytesHeld > this.ctx.config.max_message_bytes) {
+          this.ctx.counters.protocolErrors++;
+          this.fatal('54000', `airlock: an extended-protocol batch exceeds ${this.ctx.config.max_message_bytes} bytes without a Sync or Flush`);
+          return;
+        }
       }
     } catch (err) {
       if (err instanceof BadRequestError) {

@@ -41,6 +41,8 @@ const HandshakeStep = {
 } as const;
 type HandshakeStep = (typeof HandshakeStep)[keyof typeof HandshakeStep];
 
+function ignoreError(): void {}
+
 /** Opens, encrypts (as configured) and authenticates a connection to a target's upstream. */
 export function connectUpstream(options: UpstreamOptions): Promise<UpstreamLink> {
   return new UpstreamHandshake(options).run();
@@ -224,6 +226,8 @@ class UpstreamHandshake {
     this.step = HandshakeStep.Done;
     if (this.timer) clearTimeout(this.timer);
     this.detach(this.socket);
+    // Until the session attaches its own handlers, an error must not go unheard.
+    this.socket.on('error', ignoreError);
     this.socket.pause();
     this.resolve({
       socket: this.socket,

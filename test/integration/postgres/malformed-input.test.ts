@@ -161,3 +161,54 @@ describe('malformed input never crashes the proxy or disturbs other sessions', (
     await stillServes();
   });
 });
+
+describe('extended-protocol batches are bounded', () => {
+  it('a client sending Parse after Parse without Sync is stopped at max_message_bytes (54000)', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const harness = await startProxy({ listener: { max_message_bytes: 4096 } });
+    try {
+      const conn = await loggedIn(harness);
+      const parse = serialize.parse({ text: `SELECT '${'x'.repeat(1000)}'` });
+      for (let i = 0; i < 10; i++) conn.socket.write(parse);
+      await conn.closed;
+      assert.match(conn.received().toString('latin1'), /C54000\0.*without a Sync/s);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('random bytes (seeded fuzz)', () => {
+  it('200 connections of random bytes before and after login leave the proxy serving', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const harness = await startProxy({ listener: { max_message_bytes: 65536 } });
+    let seed = 0x2f6b3a1;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const garbage = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => random() & 0xff));
+    try {
+      for (let i = 0; i < 100; i++) {
+        const conn = raw(harness);
+        conn.socket.write(garbage(1 + (random() % 64)));
+        conn.socket.end();
+        await conn.closed;
+      }
+      for (let i = 0; i < 100; i++) {
+        const conn = await loggedIn(harness);
+        // A plausible message code followed by random bytes.
+        const code = Buffer.from('QPBDECSHFdcfXpz'.charAt(random() % 15));
+        conn.socket.write(Buffer.concat([code, garbage(4 + (random() % 64))]));
+        conn.socket.end();
+        await conn.closed;
+      }
+      const client = new pg.Client(harness.client());
+      await client.connect();
+      assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+      await client.end();
+    } finally {
+      await harness.close();
+    }
+  });
+});
