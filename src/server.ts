@@ -12,6 +12,7 @@ import { EventBus } from './audit/events.js';
 import { createSqlClassifier } from './classifiers/sql/index.js';
 import type { AirlockConfig, PostgresTargetConfig } from './config/schema.js';
 import { approvalRoutes } from './control/approval-routes.js';
+import { webRoutes } from './control/web-routes.js';
 import { createControlServer, type ControlRoutes } from './control/control-server.js';
 import { healthRoutes } from './control/health-routes.js';
 import { rawBodyRoute } from './control/raw-body-route.js';
@@ -31,6 +32,9 @@ import { createLogger } from './logging/logger.js';
 import { PolicyEngine } from './policy/policy-engine.js';
 import { createPostgresProxy, loadOrCreateTlsMaterial } from './protocols/postgres/index.js';
 import { createStore } from './store/create-store.js';
+import { BypassRules, Revocations, RiskAdmission, RiskSignals } from './risk/index.js';
+import { revocationRoutes } from './control/revocation-routes.js';
+import { riskRoutes } from './control/risk-routes.js';
 import type { Store } from './store/store.js';
 import { createMetrics, attachMetrics } from './telemetry/metrics.js';
 import { systemClock, type Clock } from './time/clock.js';
@@ -113,7 +117,26 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     broker.setChannels([...channels.channels, ...(options.channels ?? [])]);
     cleanups.push(() => channels?.close());
 
+    // The feedback loop: signals raise requirements, admission refuses revoked
+    // principals and blocked networks, bypass rules let trusted work skip step-up.
+    const sessions = new SessionRegistry();
+    metrics.observeSessions(() => sessions.list());
+    const riskLogger = logger.child({ component: 'risk' });
+    const signals = new RiskSignals({ store, bus, clock, logger: riskLogger, config: config.risk });
+    await signals.start();
+    cleanups.push(() => signals.stop());
+    const revocations = new Revocations({ store, bus, sessions, broker, clock, logger: riskLogger, defaultTtlMs: config.risk.revocation_ttl });
+    await revocations.start();
+    cleanups.push(() => revocations.stop());
+    const admission = new RiskAdmission({ store, revocations, config: () => signals.currentConfig });
+    const bypass = new BypassRules({ store, bus, clock, logger: riskLogger, config: config.risk });
+    bypass.start();
+    cleanups.push(() => bypass.stop());
+
     const gate = new AirlockGate({
+      risk: signals,
+      admission,
+      bypass,
       verifier,
       policy: new PolicyEngine(config),
       broker,
@@ -126,8 +149,6 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       metrics,
       auditAllowedLowRisk: config.audit.include_allowed,
     });
-    const sessions = new SessionRegistry();
-    metrics.observeSessions(() => sessions.list());
 
     const routes: ControlRoutes[] = [
       healthRoutes({
@@ -142,6 +163,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         metrics: () => metrics.render(),
       }),
       approvalRoutes({ broker, verifier, clock, adminGroups: config.control.admin_groups }),
+      webRoutes(),
+      revocationRoutes({ revocations, verifier, adminGroups: config.control.admin_groups }),
+      riskRoutes({ store, signals, revocations, clock, verifier, adminGroups: config.control.admin_groups }),
     ];
     if (channels.slackInteractions && config.approvals.channels.slack?.signing_secret && !config.approvals.channels.slack.socket_mode) {
       routes.push(
@@ -230,6 +254,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       postgres,
       reload(next) {
         gate.setPolicy(new PolicyEngine(next));
+        signals.setConfig(next.risk);
+        bypass.setConfig(next.risk);
+        revocations.setDefaultTtl(next.risk.revocation_ttl);
         const previous = channels;
         channels = buildChannels(next);
         broker.setChannels([...channels.channels, ...(options.channels ?? [])]);

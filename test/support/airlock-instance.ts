@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { startAirlock, type AirlockServer, type StartOptions } from '../../src/server.js';
 import { silentLogger } from './core-fixtures.js';
@@ -11,13 +12,13 @@ import { silentLogger } from './core-fixtures.js';
  */
 export async function startTestAirlock(yaml: string, options: StartOptions = {}): Promise<AirlockServer & { dataDir: string; url: string; token(sub: string, groups: string[], extra?: { email?: string }): Promise<string> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
-  const base = `
-server: { data_dir: ${JSON.stringify(dataDir)}, replica_id: test-replica }
-control: { listen: "127.0.0.1:0" }
-identity: { dev_issuer: { enabled: true } }
-log: { level: silent }
-`;
-  const config = parseConfig(`${base}\n${yaml}`, 'test', {});
+  const base = {
+    server: { data_dir: dataDir, replica_id: 'test-replica' },
+    control: { listen: '127.0.0.1:0' },
+    identity: { dev_issuer: { enabled: true } },
+    log: { level: 'silent' },
+  };
+  const config = parseConfig(stringify(deepMerge(base, (parse(yaml) ?? {}) as Record<string, unknown>)), 'test', {});
   const server = await startAirlock(config, { logger: silentLogger, ...options });
   return Object.assign(server, {
     dataDir,
@@ -27,4 +28,15 @@ log: { level: silent }
       return server.devIssuer.mintDevToken({ sub, groups, ttlMs: 3_600_000, ...(extra.email ? { email: extra.email } : {}) });
     },
   });
+}
+
+/** The test's YAML wins over the harness defaults, key by key. */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    const bothObjects = value !== null && typeof value === 'object' && !Array.isArray(value) && current !== null && typeof current === 'object' && !Array.isArray(current);
+    out[key] = bothObjects ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
 }

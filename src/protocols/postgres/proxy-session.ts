@@ -555,7 +555,8 @@ export class ProxySession implements Cancellable {
   // ---- writing and flow -------------------------------------------------------------------------
 
   private forward(bytes: Buffer): void {
-    this.corkUpstream();
+    // Only pipelined input (more messages already waiting) is worth coalescing; a lone statement goes out at once.
+    if (this.framer.pendingBytes > 0) this.corkUpstream();
     if (!this.upstream.write(bytes)) {
       this.upstreamNeedsDrain = true;
       this.updateClientFlow();

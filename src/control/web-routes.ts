@@ -1,0 +1,35 @@
+import { NotFoundError } from '../errors.js';
+import type { ControlRoutes } from './control-server.js';
+import { renderApprovalListPage } from './web/approval-list-page.js';
+import { renderApprovalPage } from './web/approval-page.js';
+import { newNonce, pageHeaders } from './web/security-headers.js';
+
+export interface WebRoutesOptions {
+  /** CSP nonce source (tests); one fresh nonce per response. */
+  readonly nonce?: () => string;
+}
+
+/** Approval ids are 128 random bits in base64url (broker.ts); anything else names no request. */
+const APPROVAL_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * The approval web pages: GET /approvals (pending requests) and
+ * GET /approvals/:id (the link in every hold notice). The pages are static;
+ * they call the JSON API with the user's own JWT, so no session or cookie
+ * exists here and the API stays the one place that authorises.
+ */
+export function webRoutes(options: WebRoutesOptions = {}): ControlRoutes {
+  const nonce = options.nonce ?? newNonce;
+  return (app) => {
+    app.get('/approvals', async (_request, reply) => {
+      const n = nonce();
+      return reply.headers(pageHeaders(n)).send(renderApprovalListPage(n));
+    });
+    app.get('/approvals/:id', async (request, reply) => {
+      const { id } = request.params as { id: string };
+      if (!APPROVAL_ID.test(id)) throw new NotFoundError('no such approval request');
+      const n = nonce();
+      return reply.headers(pageHeaders(n)).send(renderApprovalPage(n));
+    });
+  };
+}
