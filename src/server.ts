@@ -272,6 +272,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         gate.startDraining();
         // Held actions are denied with a clear message; running statements get the grace period.
         await broker.denyAllPending('sidecar restarting, retry').catch((err: unknown) => logger.warn({ err }, 'could not deny held actions'));
+        // Let the denials reach their clients before sessions are closed.
+        await gate.whenNothingHeld(2000);
         if (closePostgres) await closePostgres(current.server.shutdown_grace);
         for (const cleanup of cleanups.reverse()) {
           try {

@@ -1,3 +1,4 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../src/config/load.js';
 import { ConfigInvalidError } from '../../src/errors.js';
@@ -14,20 +15,26 @@ export function registerServe(program: Command): void {
       const server = await startAirlock(loadConfigFile(path));
       server.logger.info({ config: path }, `airlock ready (config ${path})`);
 
-      process.on('SIGHUP', () => {
+      const reload = (why: string) => {
         try {
           server.reload(loadConfigFile(path));
         } catch (err) {
           // An invalid new config is refused; the running one stays.
-          const problems = err instanceof ConfigInvalidError ? err.problems : [String(err)];
+          const problems = err instanceof ConfigInvalidError ? [...err.problems] : [String(err)];
           server.bus.emit({ type: 'config.reload_failed', at: Date.now(), reason: problems.join('; ') });
-          server.logger.error({ problems }, 'configuration reload refused; keeping the running configuration');
+          server.logger.error({ problems, trigger: why }, 'configuration reload refused; keeping the running configuration');
         }
+      };
+      process.on('SIGHUP', () => reload('SIGHUP'));
+      // A Kubernetes ConfigMap update swaps a symlink; stat polling follows it where fs.watch would not.
+      watchFile(path, { interval: 2000, persistent: false }, (current, previous) => {
+        if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino) reload('file changed');
       });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
+        unwatchFile(path);
         server
           .shutdown(`received ${signal}`)
           .then(() => process.exit(0))

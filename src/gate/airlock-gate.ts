@@ -51,6 +51,8 @@ export interface GateDeps {
 export class AirlockGate implements Gate {
   private policy: PolicyEngine;
   private draining = false;
+  private held = 0;
+  private heldSettled: Array<() => void> = [];
   private readonly risk: RiskAssessor;
 
   constructor(private readonly deps: GateDeps) {
@@ -66,6 +68,18 @@ export class AirlockGate implements Gate {
   /** New actions that need a decision are denied from now on (SIGTERM). */
   startDraining(): void {
     this.draining = true;
+  }
+
+  /** Resolves once no action is held (or after `timeoutMs`); used while draining. */
+  whenNothingHeld(timeoutMs: number): Promise<void> {
+    if (this.held === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.heldSettled.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   evaluate(action: Action, signals: RiskAssessment = NO_RISK_SIGNALS): PolicyDecision {
@@ -165,6 +179,7 @@ export class AirlockGate implements Gate {
     const startedAt = clock.now();
     const base = { risk: decision.risk, requirement: decision.requirement.kind, rules: decision.rules };
     metrics?.holdStarted();
+    this.held++;
     let outcome: HoldOutcome;
     try {
       outcome = await broker.hold(action, decision, {
@@ -185,6 +200,11 @@ export class AirlockGate implements Gate {
       });
     } finally {
       metrics?.holdEnded(decision.requirement.kind, (clock.now() - startedAt) / 1000);
+      if (--this.held === 0) {
+        const waiting = this.heldSettled;
+        this.heldSettled = [];
+        for (const wake of waiting) wake();
+      }
     }
     switch (outcome.kind) {
       case 'approved': {

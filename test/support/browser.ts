@@ -50,6 +50,6 @@ export class BrowserHandle {
   async close(): Promise<void> {
     const pending = this.browser;
     this.browser = null;
-    if (pending) await (await pending).close();
+    if (pending) await pending.then((b) => b.close(), () => undefined);
   }
 }

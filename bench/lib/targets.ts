@@ -1,0 +1,91 @@
+// A target is a name, the service it needs started, and how a client connects
+// to it. Adding a protocol or a proxy to compare is adding an entry here.
+import { BENCH_TARGET } from './airlock-config.js';
+import { BENCH_DATABASE, UPSTREAM, startAirlock, startNodeRelay, startPgBouncer, type AirlockService, type Service, type ServiceContext } from './services.js';
+
+export interface ConnectionParams {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  readonly password?: string;
+  readonly sslmode: 'disable' | 'require';
+}
+
+export type ServiceKind = 'pgbouncer' | 'node-relay' | 'airlock';
+
+export interface TargetDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** The service this target connects through; null for the upstream itself. */
+  readonly service: ServiceKind | null;
+  connection(service: Service | null): ConnectionParams;
+}
+
+function required<T extends Service>(service: Service | null, target: string): T {
+  if (!service) throw new Error(`target ${target}: its service is not running`);
+  return service as T;
+}
+
+export const TARGETS: readonly TargetDefinition[] = [
+  {
+    name: 'direct',
+    description: 'PostgreSQL itself (TCP loopback)',
+    service: null,
+    connection: () => ({ host: UPSTREAM.host, port: UPSTREAM.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' }),
+  },
+  {
+    name: 'pgbouncer',
+    description: 'PgBouncer, session pooling, trust auth',
+    service: 'pgbouncer',
+    connection: (s) => {
+      const svc = required(s, 'pgbouncer');
+      return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
+    },
+  },
+  {
+    name: 'node-relay',
+    description: 'plain Node.js byte relay (net + pipe, setNoDelay)',
+    service: 'node-relay',
+    connection: (s) => {
+      const svc = required(s, 'node-relay');
+      return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
+    },
+  },
+  {
+    name: 'airlock',
+    description: 'Airlock, plaintext on loopback, JWT password',
+    service: 'airlock',
+    connection: (s) => {
+      const svc = required<AirlockService>(s, 'airlock');
+      return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'disable' };
+    },
+  },
+  {
+    name: 'airlock-tls',
+    description: 'Airlock, same process, client TLS (sslmode=require)',
+    service: 'airlock',
+    connection: (s) => {
+      const svc = required<AirlockService>(s, 'airlock-tls');
+      return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'require' };
+    },
+  },
+];
+
+export const SERVICE_STARTERS: Readonly<Record<ServiceKind, (ctx: ServiceContext) => Promise<Service>>> = {
+  pgbouncer: startPgBouncer,
+  'node-relay': startNodeRelay,
+  airlock: (ctx) => startAirlock(ctx),
+};
+
+/** libpq environment for a connection (pgbench, psql). */
+export function libpqEnv(c: ConnectionParams): Record<string, string> {
+  return {
+    PGHOST: c.host,
+    PGPORT: String(c.port),
+    PGUSER: c.user,
+    PGDATABASE: c.database,
+    PGSSLMODE: c.sslmode,
+    ...(c.password === undefined ? {} : { PGPASSWORD: c.password }),
+  };
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import pg from 'pg';
+import type { Page } from 'playwright-core';
+import { startTestAirlock } from '../support/airlock-instance.js';
+import { BrowserHandle, requireChromium } from '../support/browser.js';
+import { direct, psql, tableExists, uniqueName, type RunningProcess } from '../support/pg-clients.js';
+import { POSTGRES, requirePostgres, waitFor } from '../support/services.js';
+
+type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
+
+// The approval web page in a real browser (Debian chromium driven by
+// playwright-core) against the real composition: psql through the proxy is
+// held, the page linked from the NOTICE decides, PostgreSQL shows the result.
+describe('e2e: the approval web page', () => {
+  const browser = new BrowserHandle();
+  let airlock: Instance;
+  let aliceToken: string;
+  let bobToken: string;
+
+  before(async () => {
+    airlock = await startTestAirlock(`
+postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
+targets:
+  - name: app
+    protocol: postgres
+    upstream: { host: ${POSTGRES.host}, port: ${POSTGRES.port}, user: ${POSTGRES.user}, database: ${POSTGRES.database} }
+policy:
+  rules:
+    - id: drop-needs-an-approver
+      match: { protocols: [postgres], kinds: [drop] }
+      require: { approval: { approvers: approvers, count: 1 } }
+`);
+    aliceToken = await airlock.token('alice', ['engineers']);
+    bobToken = await airlock.token('bob', ['approvers']);
+  });
+  after(async () => {
+    await browser.close();
+    await airlock?.shutdown('test done');
+  });
+
+  function env(): NodeJS.ProcessEnv {
+    const address = airlock.postgres as { host: string; port: number };
+    return { ...process.env, PGHOST: address.host, PGPORT: String(address.port), PGUSER: 'alice', PGDATABASE: 'app', PGPASSWORD: aliceToken, PGSSLMODE: 'disable' };
+  }
+
+  /** The approval URL printed in the hold NOTICE, and its path. */
+  async function noticeUrl(run: { stderr: string }): Promise<{ printed: string; path: string; id: string }> {
+    const pattern = /NOTICE: {2}(?:[0-9A-Z]{5}: )?airlock: statement held for approval \(id ([A-Za-z0-9_-]+)\):.* or at (\S+)/;
+    await waitFor(() => pattern.test(run.stderr), 10_000, 'the hold NOTICE with the approval URL');
+    const [, id, printed] = pattern.exec(run.stderr) as RegExpExecArray;
+    const path = new URL(printed as string).pathname;
+    assert.equal(path, `/approvals/${id}`);
+    return { printed: printed as string, path, id: id as string };
+  }
+
+  interface Watched {
+    page: Page;
+    dialogs: string[];
+    errors: string[];
+  }
+
+  /** A fresh browser context (its own sessionStorage) with dialogs and script errors recorded. */
+  async function openPage(path: string): Promise<Watched> {
+    const context = await (await browser.get()).newContext();
+    const page = await context.newPage();
+    const watched: Watched = { page, dialogs: [], errors: [] };
+    page.on('dialog', (dialog) => {
+      watched.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (err) => watched.errors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') watched.errors.push(message.text());
+    });
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${airlock.url}${path}`);
+    return watched;
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.getByLabel('Access token (JWT)').fill(token);
+    await page.getByRole('button', { name: 'Continue' }).click();
+  }
+
+  function ready(t: TestContext): Promise<boolean> {
+    return requirePostgres(t).then((ok) => ok && requireChromium(t));
+  }
+
+  it('serves the page with a per-response CSP nonce and strict headers; a malformed id is a 404', async () => {
+    const first = await fetch(`${airlock.url}/approvals/abcDEF_123-x`);
+    const second = await fetch(`${airlock.url}/approvals/abcDEF_123-x`);
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
+    const csp = first.headers.get('content-security-policy') ?? '';
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    assert.ok(nonce, csp);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.notEqual(/nonce-([^']+)/.exec(second.headers.get('content-security-policy') ?? '')?.[1], nonce, 'a fresh nonce per response');
+    assert.equal(first.headers.get('x-frame-options'), 'DENY');
+    assert.equal(first.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(first.headers.get('cache-control'), 'no-store');
+    const html = await first.text();
+    assert.ok(html.includes(`<script nonce="${nonce}">`));
+    assert.ok(!/<script(?![^>]*nonce=)/.test(html), 'every script carries the nonce');
+    assert.ok(!/https?:\/\//.test(html), 'nothing is loaded from elsewhere');
+    await second.text();
+    const list = await fetch(`${airlock.url}/approvals`);
+    assert.equal(list.status, 200);
+    assert.match(list.headers.get('content-security-policy') ?? '', /script-src 'nonce-/);
+    await list.text();
+    const bad = await fetch(`${airlock.url}/approvals/${encodeURIComponent('<script>')}`);
+    assert.equal(bad.status, 404);
+    assert.match(bad.headers.get('content-type') ?? '', /application\/problem\+json/);
+  });
+
+  it('psql DROP TABLE is held; the approver opens the NOTICE link, pastes a token, approves: it runs once', async (t) => {
+    if (!(await ready(t))) return;
+    const table = uniqueName('web_drop');
+    await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
+    const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `DROP TABLE ${table}`]);
+    const { path, id } = await noticeUrl(run);
+    const { page, dialogs, errors } = await openPage(path);
+
+    await signIn(page, bobToken);
+    await page.locator('#request').waitFor({ state: 'visible' });
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Approval needed: postgres on app');
+    assert.equal(await page.locator('#f-command').textContent(), `DROP TABLE ${table}`);
+    assert.match((await page.locator('#f-requester').textContent()) ?? '', /^alice/);
+    assert.equal(await page.locator('#f-risk').textContent(), 'critical');
+    assert.equal(await page.locator('#f-rules').textContent(), 'drop-needs-an-approver');
+    assert.equal(await page.locator('#f-eligible').textContent(), '1 of approvers');
+    assert.equal(await page.locator('#f-progress').textContent(), '0 of 1 from approvers');
+    assert.match((await page.locator('#f-expiry').textContent()) ?? '', /^in \d+m \d\ds/);
+    assert.equal(await page.locator('#f-id').textContent(), id);
+    assert.equal(await page.locator('#whoami-subject').textContent(), 'bob');
+    assert.ok(await tableExists(table), 'nothing ran while held');
+
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.locator('#status').filter({ hasText: /Approved/ }).waitFor();
+    assert.match((await page.locator('#notice').textContent()) ?? '', /You approved this request/);
+
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.match(/DROP TABLE/g)?.length, 1, result.stdout);
+    assert.equal(await tableExists(table), false);
+    // The token stays in the tab's sessionStorage only.
+    assert.deepEqual(await page.evaluate('[sessionStorage.getItem("airlock.token"), localStorage.length, document.cookie]'), [bobToken, 0, '']);
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it("refuses the requester's own Approve clearly; another approver then denies with a reason", async (t) => {
+    if (!(await ready(t))) return;
+    const table = uniqueName('web_self');
+    await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
+    const run = psql(env(), ['-v', 'VERBOSITY=verbose', '-c', `DROP TABLE ${table}`]);
+    const { path } = await noticeUrl(run);
+    const { page, dialogs, errors } = await openPage(path);
+
+    await signIn(page, aliceToken);
+    await page.locator('#request').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#own-request').isVisible(), true);
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.filter({ hasText: /own request/ }).waitFor();
+    assert.equal(await alert.textContent(), 'Not recorded: you cannot decide your own request (AIRLOCK_SELF_APPROVAL)');
+    assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'error', 'focus moves to the refusal');
+    assert.equal(await page.locator('#status').textContent(), 'Waiting for a decision');
+    assert.ok(await tableExists(table));
+
+    // A different token in the same tab: bob denies, which needs a reason.
+    await page.getByRole('button', { name: 'Use a different token' }).click();
+    await signIn(page, bobToken);
+    await page.locator('#request').waitFor({ state: 'visible' });
+    await page.getByRole('button', { name: 'Deny…' }).click();
+    await page.getByRole('button', { name: 'Deny request' }).click();
+    await alert.filter({ hasText: /Say why/ }).waitFor();
+    await page.getByLabel(/Why deny\?/).fill('not during the freeze');
+    await page.getByRole('button', { name: 'Deny request' }).click();
+    await page.locator('#status').filter({ hasText: 'Denied' }).waitFor();
+
+    const result = await run.done;
+    assert.match(result.stderr, /ERROR: {2}42501: airlock: denied by bob: not during the freeze/);
+    assert.ok(await tableExists(table), 'a denied DROP never reached PostgreSQL');
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+    await direct((c) => c.query(`DROP TABLE ${table}`));
+  });
+
+  it('renders an attacker-controlled command as text on the request page and in the list (no dialog, no script)', async (t) => {
+    if (!(await ready(t))) return;
+    const table = uniqueName('web_xss');
+    await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
+    const payload = `<script>alert(1)</script><img src=x onerror="alert(2)"><svg onload=alert(3)>`;
+    const command = `DROP TABLE ${table} /* ${payload} */`;
+    const address = airlock.postgres as { host: string; port: number };
+    const client = new pg.Client({ ...address, user: 'alice', database: 'app', password: aliceToken, ssl: false });
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    await client.connect();
+    try {
+      const query = client.query(command);
+      const run = { get stderr() { return notices.map((m) => `NOTICE:  ${m}`).join('\n'); } };
+      const { path, id } = await noticeUrl(run);
+
+      const list = await openPage('/approvals');
+      await signIn(list.page, bobToken);
+      const link = list.page.getByRole('link', { name: new RegExp(`Approval request ${id} by alice`) });
+      await link.waitFor();
+      assert.match((await list.page.locator('#rows').textContent()) ?? '', /<script>alert\(1\)<\/script>/);
+      await link.click();
+      await list.page.waitForURL(`**${path}`);
+      // sessionStorage carried the token to the request page of the same tab.
+      await list.page.locator('#request').waitFor({ state: 'visible' });
+      const page = list.page;
+      assert.equal(await page.locator('#f-command').textContent(), command);
+      assert.equal(await page.locator('#f-command *').count(), 0, 'no element was created from the command');
+      assert.equal(await page.locator('script').count(), 1, 'only the page\'s own script');
+      assert.equal(await page.locator('img, svg').count(), 0);
+      await page.getByRole('button', { name: 'Approve', exact: true }).click();
+      await page.locator('#status').filter({ hasText: /Approved/ }).waitFor();
+      await query;
+      assert.equal(await tableExists(table), false);
+      assert.deepEqual(list.dialogs, [], 'no dialog fired');
+      assert.deepEqual(list.errors, []);
+      await page.context().close();
+    } finally {
+      await client.end();
+    }
+  });
+});
