@@ -7,7 +7,7 @@
 // Needs PostgreSQL on 127.0.0.1:5432 (trust, database test) and redis-server on PATH.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem, type, arch } from 'node:os';
+import { arch, cpus, hostname, loadavg, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +179,8 @@ async function machineInfo(redisBinary: string | null): Promise<Record<string, u
     cpus: cpuList.length,
     cpu_model: cpuList[0]?.model ?? 'unknown',
     memory_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    // Other work on the machine shows up in the tails: record how busy it was.
+    load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     node: process.version,
     redis: redisBinary ? (commandOutput(redisBinary, ['--version'])?.match(/v=(\S+)/)?.[1] ?? 'unknown') : null,
     postgres: version,
@@ -213,7 +215,8 @@ const report = {
   date: new Date().toISOString(),
   measured: 'round_trip: from the approve POST being issued to the held statement\'s result at the client (ms); approve_http: the approve POST\'s own response time; hold_notice: from sending the statement to its hold notice',
   statement: 'INSERT INTO gated_bench_* (note) VALUES (...) held by a policy rule (approval by 1 of approvers); one pg connection, sequential',
-  machine,
+  machine: { ...machine, load_average_at_end: loadavg().map((x) => Math.round(x * 100) / 100) },
+  airlock: 'separate `airlock serve` processes (tsx), log level warn, console channel off, audit of every event on (include_allowed true), dev-issuer JWTs',
   upstream_direct_insert: baseline,
   results: results.map(({ roundTrip, approveHttp, holdNotice, ...rest }) => ({ ...rest, round_trip_ms: roundTrip, approve_http_ms: approveHttp, hold_notice_ms: holdNotice })),
 };

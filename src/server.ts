@@ -76,6 +76,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
   const replicaId = config.server.replica_id ?? hostname();
   const logger = options.logger ?? createLogger({ level: config.log.level, replicaId });
   const cleanups: Array<() => Promise<void> | void> = [];
+  let startupComplete = false;
 
   try {
     const bus = new EventBus((err, event) => logger.error({ err, eventType: event.type }, 'event subscriber failed'));
@@ -97,7 +98,6 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       : null;
     const grants = totp ? new StepUpGrants({ store, clock, events: bus }) : null;
 
-    const publicUrl = config.server.public_url ?? `http://${config.control.listen.host === '0.0.0.0' ? '127.0.0.1' : config.control.listen.host}:${config.control.listen.port}`;
     // The broker is the channels' decision sink, and the channels are the broker's: bind late.
     let channels: Channels | null = null;
     const buildChannels = (c: AirlockConfig): Channels => createChannels(c, { logger, bus, clock, store, registry: metrics.registry, sink: broker });
@@ -108,7 +108,6 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       clock,
       logger: logger.child({ component: 'broker' }),
       replicaId,
-      publicUrl,
       retentionMs: config.approvals.retention,
       ...(totp ? { secondFactor: totp } : {}),
     });
@@ -153,11 +152,13 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const routes: ControlRoutes[] = [
       healthRoutes({
         ready: async () => {
+          // Not ready until every listener is bound; degraded while the store is unreachable.
+          const listeners = startupComplete ? 'ok' : 'starting';
           try {
             await store.ping();
-            return { ready: true, checks: { store: 'ok' } };
+            return { ready: startupComplete, checks: { store: 'ok', listeners } };
           } catch {
-            return { ready: false, checks: { store: 'unavailable' } };
+            return { ready: false, checks: { store: 'unavailable', listeners } };
           }
         },
         metrics: () => metrics.render(),
@@ -186,7 +187,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     }
     if (totp && grants) {
       const totpRoutes = createTotpRoutes(totp, { adminGroups: config.control.admin_groups });
-      const stepUp = createStepUpRoute({ totp, grants, key: loadStepUpKey(dataDir, clock), grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
+      const stepUp = createStepUpRoute({ totp, grants, key: loadStepUpKey(dataDir, clock, config.step_up.signing_key_file), grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
       routes.push(
         identityRoutes(verifier, {
           '/v1/totp': { method: 'GET', handler: totpRoutes.status },
@@ -201,6 +202,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     await control.listen({ host: config.control.listen.host, port: config.control.listen.port });
     cleanups.push(() => control.close());
     const controlAddress = addressOf(control.server.address(), config.control.listen);
+    // Links in notices and channels use the configured public URL, else the address actually bound.
+    const publicUrl = config.server.public_url ?? `http://${controlAddress.host === '0.0.0.0' || controlAddress.host === '::' ? '127.0.0.1' : controlAddress.host}:${controlAddress.port}`;
+    broker.setPublicUrl(publicUrl);
     logger.info({ address: `${controlAddress.host}:${controlAddress.port}` }, `control API listening on http://${controlAddress.host}:${controlAddress.port}`);
 
     let postgres: ListenAddressInfo | null = null;
@@ -237,6 +241,11 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       logger.info({ address: `${listening.host}:${listening.port}`, targets: targets.map((t) => t.name) }, `PostgreSQL proxy listening on ${listening.host}:${listening.port}`);
     }
 
+    const unserved = config.targets.filter((t) => t.protocol !== 'postgres');
+    if (unserved.length > 0 || config.http.enabled || config.shell.enabled) {
+      logger.warn({ targets: unserved.map((t) => t.name) }, 'HTTP and shell targets are accepted in the config but not served by this version; only PostgreSQL targets are proxied');
+    }
+    startupComplete = true;
     let current = config;
     let stopped = false;
     return {

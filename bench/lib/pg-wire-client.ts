@@ -52,7 +52,7 @@ function parseError(body: Buffer): WireError {
 }
 
 export class WireClient {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private waiter: ((type: string, body: Buffer) => void) | null = null;
   private failed: Error | null = null;
   private closedReject: ((err: Error) => void) | null = null;

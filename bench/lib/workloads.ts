@@ -2,7 +2,7 @@
 // be reset before each run. Adding one (another pgbench script, a driver
 // benchmark) is adding an entry here.
 import { runOk } from './processes.js';
-import { runPgbench, type RunSample } from './pgbench.js';
+import { pgbenchCommand, runPgbench, type RunSample } from './pgbench.js';
 import { BENCH_DATABASE, UPSTREAM } from './services.js';
 import type { ConnectionParams } from './targets.js';
 
@@ -17,6 +17,8 @@ export interface Workload {
   readonly description: string;
   /** Runs before every measured run, directly against PostgreSQL (not timed). */
   readonly reset?: () => Promise<void>;
+  /** The load generator's command line, for the record. */
+  command(options: WorkloadRunOptions): string;
   run(connection: ConnectionParams, options: WorkloadRunOptions): Promise<RunSample>;
 }
 
@@ -30,6 +32,7 @@ function pgbenchWorkload(name: string, description: string, args: readonly strin
     name,
     description,
     ...(reset ? { reset } : {}),
+    command: (options) => `pgbench ${pgbenchCommand({ ...options, args }).join(' ')}`,
     run: (connection, options) => runPgbench(connection, { ...options, args }),
   };
 }

@@ -48,6 +48,12 @@ export interface HoldOptions {
 }
 
 const MAX_COMMAND_CHARS = 16_384;
+/**
+ * A live holder consumes an approval within a poll interval; one still unconsumed
+ * this long after its request's expiry has lost its holder (replica killed, or it
+ * failed closed on a store outage) and is closed so that it is audited.
+ */
+const ORPHANED_APPROVAL_GRACE_MS = 5000;
 
 /**
  * Creates approval and step-up requests, notifies channels, takes verified
@@ -58,11 +64,18 @@ const MAX_COMMAND_CHARS = 16_384;
 export class ApprovalBroker {
   private readonly sweeper: NodeJS.Timeout;
   private channels: readonly ApprovalChannel[];
+  private publicUrl: string | undefined;
 
   constructor(private readonly options: BrokerOptions) {
     this.channels = options.channels;
+    this.publicUrl = options.publicUrl;
     this.sweeper = setInterval(() => void this.expireOverdue(), 5000);
     this.sweeper.unref();
+  }
+
+  /** Sets the base URL of links once the control API knows its address. */
+  setPublicUrl(url: string): void {
+    this.publicUrl = url;
   }
 
   /** Replaces the channels (config reload). */
@@ -71,7 +84,7 @@ export class ApprovalBroker {
   }
 
   links(id: string): ApprovalLinks {
-    const base = this.options.publicUrl?.replace(/\/$/, '');
+    const base = this.publicUrl?.replace(/\/$/, '');
     return {
       ...(base ? { url: `${base}/approvals/${id}` } : {}),
       approveCommand: `airlock approve ${id}`,
@@ -240,9 +253,9 @@ export class ApprovalBroker {
     return record;
   }
 
-  private async transition(record: ApprovalRecord, to: Exclude<ApprovalStatus, 'pending'>, by: string[], reason: string): Promise<ApprovalRecord | null> {
+  private async transition(record: ApprovalRecord, to: Exclude<ApprovalStatus, 'pending'>, by: string[], reason: string, from: ApprovalStatus = 'pending'): Promise<ApprovalRecord | null> {
     const resolution: Resolution = { status: to, at: this.options.clock.now(), by, reason };
-    const next = await this.options.store.transitionApproval(record.id, 'pending', to, resolution);
+    const next = await this.options.store.transitionApproval(record.id, from, to, resolution);
     if (next) this.closed(next);
     return next;
   }
@@ -251,9 +264,13 @@ export class ApprovalBroker {
   private async expireOverdue(): Promise<void> {
     try {
       const now = this.options.clock.now();
-      for (const record of await this.list({ status: 'pending' })) {
-        if (record.expiresAt > now) continue;
-        await this.transition(record, 'expired', [], 'timed out waiting for a decision');
+      for (const record of await this.list()) {
+        if (record.status === 'pending' && record.expiresAt <= now) {
+          await this.transition(record, 'expired', [], 'timed out waiting for a decision');
+        } else if (record.status === 'approved' && record.expiresAt + ORPHANED_APPROVAL_GRACE_MS <= now) {
+          // Approved, but its holder never consumed it: it was not forwarded and never will be.
+          await this.transition(record, 'expired', [...(record.resolution?.by ?? [])], 'approved, but never forwarded: the replica holding the statement is gone', 'approved');
+        }
       }
     } catch (err) {
       this.options.logger.warn({ err }, 'approval expiry sweep failed');

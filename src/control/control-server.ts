@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AirlockConfig } from '../config/schema.js';
 import { NotFoundError } from '../errors.js';
@@ -17,7 +17,8 @@ export interface ControlServerOptions {
 export function createControlServer(options: ControlServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'control' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines are not logged: approvals and decisions are audited instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.config.max_body_bytes,
     // Engineers' tools send JSON; Slack sends forms. Anything else is refused.
     onProtoPoisoning: 'error',

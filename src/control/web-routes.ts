@@ -21,6 +21,8 @@ const APPROVAL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export function webRoutes(options: WebRoutesOptions = {}): ControlRoutes {
   const nonce = options.nonce ?? newNonce;
   return (app) => {
+    // Browsers ask for it on every page; an empty answer keeps 404s out of their consoles.
+    app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
     app.get('/approvals', async (_request, reply) => {
       const n = nonce();
       return reply.headers(pageHeaders(n)).send(renderApprovalListPage(n));

@@ -26,8 +26,8 @@ export function generateStepUpKey(): StepUpKey {
 }
 
 /** The step-up key kept under `<dataDir>/stepup-signing-key.json` (0600), created on first start. */
-export function loadStepUpKey(dataDir: string, clock: Clock = systemClock): StepUpKey {
-  return loadOrCreateSigningKey(join(dataDir, STEP_UP_KEY_FILE), 'stepup-', clock.now());
+export function loadStepUpKey(dataDir: string, clock: Clock = systemClock, file?: string): StepUpKey {
+  return loadOrCreateSigningKey(file ?? join(dataDir, STEP_UP_KEY_FILE), 'stepup-', clock.now());
 }
 
 export interface StepUpClaims {

@@ -207,31 +207,39 @@ describe('e2e: two replicas sharing Redis', () => {
   });
 
   // Last: it kills replica A.
-  it('a replica killed while holding: nothing is forwarded, and the survivor expires and audits the request', async (t) => {
+  it('a replica killed while holding: nothing is forwarded, and the survivor expires and audits its requests', async (t) => {
     if (!(await ready(t))) return;
-    const table = uniqueName('rep_killed');
-    await createTable(table);
+    const ignored = uniqueName('rep_killed_ignored');
+    const approved = uniqueName('rep_killed_approved');
+    await Promise.all([createTable(ignored), createTable(approved)]);
     try {
-      const pending = await hold(a, `DROP TABLE ${table}`);
-      const view = await getApproval(b, pending.id, bob);
+      const left = await hold(a, `DROP TABLE ${ignored}`);
+      const late = await hold(a, `DROP TABLE ${approved}`);
+      const views = await Promise.all([left, late].map((h) => getApproval(b, h.id, bob)));
       await a.kill();
-      const outcome = await pending.outcome;
-      assert.equal(outcome.ok, false, 'the client of a killed replica gets an error');
+      for (const h of [left, late]) assert.equal((await h.outcome).ok, false, 'the client of a killed replica gets an error');
+      // Approved through the survivor after the holder died: still nothing may run.
+      assert.equal((await approve(b, late.id, bob, views[1]?.action.hash as string)).status, 200);
 
-      await waitFor(() => b.audit().some((l) => l.type === 'approval.resolved' && l.approvalId === pending.id), 15_000, "B's approval.resolved line for the orphaned request");
-      const [line] = b.audit().filter((l) => l.type === 'approval.resolved' && l.approvalId === pending.id);
+      const resolvedOnB = (id: string) => b.audit().filter((l) => l.type === 'approval.resolved' && l.approvalId === id);
+      await waitFor(() => resolvedOnB(left.id).length > 0, 15_000, "B's approval.resolved line for the undecided request");
+      const [line] = resolvedOnB(left.id);
       assert.equal(line?.data?.status, 'expired');
       assert.equal(line?.replica, 'replica-b');
       assert.match(String(line?.reason), /timed out/);
+      const tooLate = await approve(b, left.id, bob, views[0]?.action.hash as string);
+      assert.equal(tooLate.status, 409);
+      assert.equal(tooLate.body.code, 'AIRLOCK_APPROVAL_CLOSED');
 
-      // Too late to approve, through the survivor; and nobody ran the statement.
-      const late = await approve(b, pending.id, bob, view.action.hash);
-      assert.equal(late.status, 409);
-      assert.equal(late.body.code, 'AIRLOCK_APPROVAL_CLOSED');
-      assert.equal((await getApproval(b, pending.id, bob)).status, 'expired');
-      assert.ok(await tableExists(table), 'nothing was forwarded by anyone');
+      // The approved one nobody can consume is closed too, so the audit trail does not end at "approved".
+      await waitFor(() => resolvedOnB(late.id).length > 1, 20_000, "B's expiry of the orphaned approval");
+      assert.deepEqual(resolvedOnB(late.id).map((l) => l.data?.status), ['approved', 'expired']);
+      assert.match(String(resolvedOnB(late.id)[1]?.reason), /never forwarded/);
+      for (const [h, status] of [[left, 'expired'], [late, 'expired']] as const) assert.equal((await getApproval(b, h.id, bob)).status, status);
+      assert.ok(await tableExists(ignored), 'nothing was forwarded by anyone');
+      assert.ok(await tableExists(approved), 'nothing was forwarded by anyone, even once approved');
     } finally {
-      await dropTable(table);
+      await Promise.all([dropTable(ignored), dropTable(approved)]);
     }
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { generate } from 'otplib';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { startTestAirlock } from '../support/airlock-instance.js';
@@ -30,6 +31,12 @@ policy:
     - id: drop-needs-an-approver
       match: { protocols: [postgres], kinds: [drop] }
       require: { approval: { approvers: approvers, count: 1 } }
+    - id: truncate-needs-step-up
+      match: { protocols: [postgres], kinds: [truncate] }
+      require: step_up
+    - id: alter-needs-an-approver-with-totp
+      match: { protocols: [postgres], kinds: [alter] }
+      require: { approval: { approvers: approvers, count: 1, mfa: true } }
 `);
     aliceToken = await airlock.token('alice', ['engineers']);
     bobToken = await airlock.token('bob', ['approvers']);
@@ -44,9 +51,13 @@ policy:
     return { ...process.env, PGHOST: address.host, PGPORT: String(address.port), PGUSER: 'alice', PGDATABASE: 'app', PGPASSWORD: aliceToken, PGSSLMODE: 'disable' };
   }
 
-  /** The approval URL printed in the hold NOTICE, and its path. */
+  /**
+   * The approval URL printed in the hold NOTICE, and its path. The test opens
+   * the path on the control API's real address: without server.public_url the
+   * printed origin carries the configured port, which is 0 in tests.
+   */
   async function noticeUrl(run: { stderr: string }): Promise<{ printed: string; path: string; id: string }> {
-    const pattern = /NOTICE: {2}(?:[0-9A-Z]{5}: )?airlock: statement held for approval \(id ([A-Za-z0-9_-]+)\):.* or at (\S+)/;
+    const pattern = /NOTICE: {2}(?:[0-9A-Z]{5}: )?airlock: statement held for (?:approval|step-up) \(id ([A-Za-z0-9_-]+)\):.* or at (\S+)/;
     await waitFor(() => pattern.test(run.stderr), 10_000, 'the hold NOTICE with the approval URL');
     const [, id, printed] = pattern.exec(run.stderr) as RegExpExecArray;
     const path = new URL(printed as string).pathname;
@@ -81,6 +92,20 @@ policy:
   async function signIn(page: Page, token: string): Promise<void> {
     await page.getByLabel('Access token (JWT)').fill(token);
     await page.getByRole('button', { name: 'Continue' }).click();
+  }
+
+  /** Enrols `token`'s subject in TOTP (activated with the previous step's code); returns a code source. */
+  async function enrolTotp(token: string): Promise<(atMs?: number) => Promise<string>> {
+    const call = async (path: string, body: unknown) => {
+      const response = await fetch(`${airlock.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(response.status, 200, await response.clone().text());
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const { secret } = (await call('/v1/totp/enroll', {})) as { secret: string };
+    const codeAt = (atMs = Date.now()) => generate({ secret, epoch: Math.floor(atMs / 1000), algorithm: 'sha1', digits: 6, period: 30 });
+    // Codes are single use per time step: activation spends the previous step, the test the current one.
+    await call('/v1/totp/activate', { code: await codeAt(Date.now() - 30_000) });
+    return codeAt;
   }
 
   function ready(t: TestContext): Promise<boolean> {
@@ -187,7 +212,8 @@ policy:
     assert.match(result.stderr, /ERROR: {2}42501: airlock: denied by bob: not during the freeze/);
     assert.ok(await tableExists(table), 'a denied DROP never reached PostgreSQL');
     assert.deepEqual(dialogs, []);
-    assert.deepEqual(errors, []);
+    // The refused call is the only thing the browser complains about.
+    assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 403 (Forbidden)']);
     await page.context().close();
     await direct((c) => c.query(`DROP TABLE ${table}`));
   });
@@ -232,5 +258,61 @@ policy:
     } finally {
       await client.end();
     }
+  });
+
+  it('step-up: the requester confirms their own held statement with a TOTP code on the page', async (t) => {
+    if (!(await ready(t))) return;
+    const table = uniqueName('web_stepup');
+    await direct((c) => c.query(`CREATE TABLE ${table} AS SELECT 1 AS n`));
+    const code = await enrolTotp(aliceToken);
+    const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `TRUNCATE ${table}`]);
+    const { path } = await noticeUrl(run);
+    const { page, dialogs, errors } = await openPage(path);
+    await signIn(page, aliceToken);
+    await page.locator('#request').waitFor({ state: 'visible' });
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Step-up needed: postgres on app');
+    assert.equal(await page.locator('#decide').isVisible(), false, 'nobody approves a step-up');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('alert').filter({ hasText: /6-digit code/ }).waitFor();
+    await page.getByRole('textbox', { name: 'Your TOTP code' }).fill(await code());
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('#status').filter({ hasText: /Approved/ }).waitFor();
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /TRUNCATE TABLE/);
+    assert.equal(await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n), 0);
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+    await direct((c) => c.query(`DROP TABLE ${table}`));
+  });
+
+  it("an approval that requires MFA asks for the approver's code; a wrong code is shown, the right one approves", async (t) => {
+    if (!(await ready(t))) return;
+    const table = uniqueName('web_mfa');
+    await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
+    const code = await enrolTotp(bobToken);
+    const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `ALTER TABLE ${table} ADD COLUMN m int`]);
+    const { path } = await noticeUrl(run);
+    const { page, dialogs, errors } = await openPage(path);
+    await signIn(page, bobToken);
+    await page.locator('#request').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#f-eligible').textContent(), '1 of approvers (with their TOTP code)');
+    const input = page.getByRole('textbox', { name: 'Your TOTP code' });
+    await input.fill('000000' === (await code()) ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: /AIRLOCK_MFA_INVALID/ }).waitFor();
+    assert.equal(await page.locator('#status').textContent(), 'Waiting for a decision');
+    await input.fill(await code());
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.locator('#status').filter({ hasText: /Approved/ }).waitFor();
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    const columns = await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1`, [table])).rows[0].n);
+    assert.equal(columns, 2);
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+    await page.context().close();
+    await direct((c) => c.query(`DROP TABLE ${table}`));
   });
 });

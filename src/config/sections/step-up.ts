@@ -18,6 +18,10 @@ export const stepUpSchema = z
           .describe('Base64 32-byte key encrypting TOTP secrets at rest (or encryption_key_file, or AIRLOCK_TOTP_ENCRYPTION_KEY). Generated under data_dir when absent.'),
       })
       .prefault({}),
+    signing_key_file: z
+      .string()
+      .optional()
+      .describe('Step-up token signing key (JSON, created there on first start if writable). Mount the same file on every replica so each honours the others\' tokens. Default: <data_dir>/stepup-signing-key.json.'),
     grant_ttl: duration('10m').describe('How long a verified step-up lets follow-up actions of the same session pass.'),
     grant_max_risk: z.enum(RISK_LEVELS).default('medium').describe('Highest risk a step-up grant covers.'),
     attempts: z

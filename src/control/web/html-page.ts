@@ -30,8 +30,6 @@ export function compilePage(parts: PageParts): PageRenderer {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="referrer" content="no-referrer">',
     '<meta name="robots" content="noindex, nofollow">',
-    // No favicon request (it would be a 404 on the control API).
-    '<link rel="icon" href="data:,">',
     `<title>${parts.title}</title>`,
     `<style nonce="${NONCE}">${PAGE_STYLE}</style>`,
     '</head>',

@@ -42,6 +42,8 @@ button.approve { background: var(--ok); border-color: var(--ok); color: #fff; }
 button.deny { background: var(--bad); border-color: var(--bad); color: #fff; }
 button:disabled { opacity: .6; cursor: progress; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+/* Headings and message boxes take focus only programmatically (to be announced); no ring there. */
+[tabindex="-1"]:focus { outline: none; }
 .alert { border: 2px solid var(--bad); border-radius: 6px; padding: .6rem .8rem; margin: 1rem 0; }
 .notice { border: 2px solid var(--ok); border-radius: 6px; padding: .6rem .8rem; margin: 1rem 0; }
 .alert:empty, .notice:empty { display: none; }
