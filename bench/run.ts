@@ -28,6 +28,7 @@ const USAGE = `usage: npm run bench -- [options]
   --workloads a,b       subset of: ${WORKLOADS.map((w) => w.name).join(', ')}
   --idle N / --held N   scale test sessions (default 5000 / 1000)
   --startup-runs N      start-up measurements (default 5)
+  --profile-workload W  workload run under --cpu-prof (default select-prepared)
   --skip throughput,profile,scale,startup,classifier
   --no-write            print, but do not write bench/results or bench/RESULTS.md`;
 
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '5000' },
     held: { type: 'string', default: '1000' },
     'startup-runs': { type: 'string', default: '5' },
+    'profile-workload': { type: 'string', default: 'select-prepared' },
     skip: { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -218,11 +220,11 @@ async function main(): Promise<void> {
 
   const classifier = await step('classifier', () => runClassifierMicro(repoRoot));
   const tp = (await step('throughput', throughput)) ?? { runs: [], summary: [] };
-  const selectPrepared = WORKLOADS.find((w) => w.name === 'select-prepared');
+  const profiled = subset(WORKLOADS, values['profile-workload'], 'profile-workload')[0];
   const profile = await step('profile', async () => {
-    log('profiling Airlock (--cpu-prof) under select-prepared');
-    if (!selectPrepared) throw new Error('no select-prepared workload');
-    return profileAirlock(ctx, selectPrepared, { clients, threads, durationSec });
+    if (!profiled) throw new Error('no workload to profile');
+    log(`profiling Airlock (--cpu-prof) under ${profiled.name}`);
+    return profileAirlock(ctx, profiled, { clients, threads, durationSec });
   });
   const scale = await step('scale', async () => {
     const pgbouncer = await startPgBouncer(ctx);

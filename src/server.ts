@@ -86,7 +86,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const metrics = createMetrics({ defaultLabels: { replica: replicaId } });
     attachMetrics(bus, metrics);
 
-    const store = await createStore(config.store, { clock, logger });
+    const store = await createStore(config.store, { clock, logger, replica: replicaId });
     cleanups.push(() => store.close());
 
     const devIssuer = config.identity.dev_issuer.enabled ? loadDevIssuer({ dataDir, identity: config.identity, clock }) : null;

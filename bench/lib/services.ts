@@ -74,6 +74,8 @@ export async function startPgBouncer(ctx: ServiceContext): Promise<Service> {
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     await runOk('chown', ['-R', 'postgres', dir]);
+    // mkdtemp made the work directory 0700: let the postgres user through (the Airlock data dir inside stays 0700).
+    chmodSync(ctx.workDir, 0o755);
     chmodSync(dir, 0o755);
   }
   const managed = startProcess('pgbouncer', 'pgbouncer', asRoot ? ['-u', 'postgres', ini] : [ini], join(dir, 'stdout.log'));

@@ -51,7 +51,7 @@ describe('e2e: two replicas sharing Redis', () => {
     if (!(await requirePostgres(t))) return false;
     await redis.restart();
     for (const replica of [a, b].filter((r) => r.running)) {
-      await waitFor(async () => (await replica.readyz()).status === 200, 10_000, `${replica.name} to be ready`);
+      await waitFor(async () => (await replica.readyz().catch(() => null))?.status === 200, 10_000, `${replica.name} to be ready`);
     }
     return true;
   }
@@ -66,14 +66,14 @@ describe('e2e: two replicas sharing Redis', () => {
 
   async function hold(replica: AirlockProcess, sql: string): Promise<HeldStatement> {
     const client = await connect(replica);
-    let id: string | null = null;
-    client.on('notice', (notice) => (id ??= heldApprovalId(notice.message ?? '')));
+    const notice: { id: string | null } = { id: null };
+    client.on('notice', (message) => (notice.id ??= heldApprovalId(message.message ?? '')));
     const outcome = client.query(sql).then(
       (result) => ({ ok: true as const, result }),
       (error: Error & { code?: string }) => ({ ok: false as const, error }),
     );
-    await waitFor(() => id !== null, 10_000, `the hold notice for ${sql}`);
-    return { client, id: id as unknown as string, outcome };
+    await waitFor(() => notice.id !== null, 10_000, `the hold notice for ${sql}`);
+    return { client, id: notice.id as string, outcome };
   }
 
   async function createTable(name: string, columns = 'n int'): Promise<void> {
@@ -117,6 +117,28 @@ describe('e2e: two replicas sharing Redis', () => {
     assert.deepEqual(resolvedLines([a, b], id).map((l) => [l.replica, l.data?.status]), [['replica-b', 'approved']]);
   });
 
+  it('a revocation issued on B ends a live session on A within 1 s and refuses the reconnection', async (t) => {
+    if (!(await ready(t))) return;
+    const mallory = await group.token('mallory', ['engineers']);
+    const admin = await group.token('root', ['airlock-admins']);
+    const session = await connect(a, mallory);
+    await session.query('SELECT 1');
+    const ended = new Promise<Error>((resolve) => session.on('error', resolve));
+    const started = Date.now();
+    const response = await fetch(`${b.url}/v1/revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'subject', id: 'mallory', reason: 'credentials leaked' }),
+    });
+    assert.equal(response.status, 201, await response.text());
+    const error = await ended;
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `the session on A ended after ${elapsed} ms`);
+    assert.match(error.message, /access revoked: credentials leaked/);
+    await assert.rejects(connect(a, mallory), (err: Error & { code?: string }) => err.code === '28000' && /revoked/.test(err.message));
+    await assert.rejects(connect(b, mallory), (err: Error & { code?: string }) => err.code === '28000' && /revoked/.test(err.message));
+  });
+
   it('50 concurrent approvals split across A and B forward the held INSERT once', async (t) => {
     if (!(await ready(t))) return;
     const table = uniqueName('gated_runs');
@@ -156,7 +178,7 @@ describe('e2e: two replicas sharing Redis', () => {
     await redis.stop();
     try {
       for (const replica of [a, b]) {
-        await waitFor(async () => (await replica.readyz()).status === 503, 5000, `${replica.name} to report 503`);
+        await waitFor(async () => (await replica.readyz().catch(() => null))?.status === 503, 5000, `${replica.name} to report 503`);
         const { body } = await replica.readyz();
         assert.equal(body.status, 'degraded');
         assert.equal(body.checks?.store, 'unavailable');
@@ -165,7 +187,7 @@ describe('e2e: two replicas sharing Redis', () => {
       await redis.restart();
     }
     for (const replica of [a, b]) {
-      await waitFor(async () => (await replica.readyz()).status === 200, 10_000, `${replica.name} to report 200 again`);
+      await waitFor(async () => (await replica.readyz().catch(() => null))?.status === 200, 10_000, `${replica.name} to report 200 again`);
       const { body } = await replica.readyz();
       assert.equal(body.status, 'ready');
       assert.equal(body.checks?.store, 'ok');
@@ -202,7 +224,7 @@ describe('e2e: two replicas sharing Redis', () => {
       } finally {
         await redis.restart();
       }
-      for (const replica of [a, b]) await waitFor(async () => (await replica.readyz()).status === 200, 10_000, `${replica.name} to reconnect to Redis`);
+      for (const replica of [a, b]) await waitFor(async () => (await replica.readyz().catch(() => null))?.status === 200, 10_000, `${replica.name} to reconnect to Redis`);
 
       const again = await hold(a, `DROP TABLE ${after}`);
       const view = await getApproval(b, again.id, bob);
