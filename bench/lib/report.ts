@@ -63,6 +63,39 @@ function checks(results: BenchResults): Check[] {
   return out;
 }
 
+interface Quantiles {
+  readonly p50?: number;
+  readonly p99?: number;
+}
+interface RoundtripScenario {
+  readonly scenario?: string;
+  readonly description?: string;
+  readonly round_trip_ms?: Quantiles;
+  readonly approve_http_ms?: Quantiles;
+  readonly hold_notice_ms?: Quantiles;
+}
+
+/** The approval round trip, as bench/approval-roundtrip.ts records it; raw JSON when its shape is unknown. */
+function approvalRoundtrip(source: NonNullable<BenchResults['approvalRoundtrip']>): string[] {
+  const data = source.data as { command?: string; measured?: string; statement?: string; results?: RoundtripScenario[] };
+  const head = `From \`${source.file}\` (written by \`bench/approval-roundtrip.ts\`${data.command ? `: \`${data.command}\`` : ''}).`;
+  if (!Array.isArray(data.results) || !data.results.every((r) => r.round_trip_ms)) {
+    const json = JSON.stringify(source.data, null, 2).split('\n');
+    return [head, '', '```json', ...json.slice(0, 80), ...(json.length > 80 ? ['…'] : []), '```', ''];
+  }
+  const q = (x: Quantiles | undefined) => `${f(x?.p50 ?? Number.NaN)} / ${f(x?.p99 ?? Number.NaN)}`;
+  return [
+    head,
+    ...(data.measured ? ['', `Measured: ${data.measured}.`] : []),
+    ...(data.statement ? ['', `Statement: ${data.statement}.`] : []),
+    '',
+    '| scenario | approve to result at the client, p50 / p99 ms | approve POST, p50 / p99 ms | statement to hold notice, p50 / p99 ms |',
+    '| --- | ---: | ---: | ---: |',
+    ...data.results.map((r) => `| ${r.scenario ?? '?'} | ${q(r.round_trip_ms)} | ${q(r.approve_http_ms)} | ${q(r.hold_notice_ms)} |`),
+    '',
+  ];
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
   const lines: string[] = [
@@ -136,10 +169,7 @@ export function renderMarkdown(results: BenchResults): string {
   } else lines.push('Not run.', '');
 
   lines.push('## Approval round trip', '');
-  if (results.approvalRoundtrip) {
-    const json = JSON.stringify(results.approvalRoundtrip.data, null, 2).split('\n');
-    lines.push(`From \`${results.approvalRoundtrip.file}\` (written by \`bench/approval-roundtrip.ts\`):`, '', '```json', ...json.slice(0, 80), ...(json.length > 80 ? ['…'] : []), '```', '');
-  } else lines.push('No `bench/results/approval-roundtrip-*.json` yet (`bench/approval-roundtrip.ts` writes it).', '');
+  if (results.approvalRoundtrip) lines.push(...approvalRoundtrip(results.approvalRoundtrip)); else lines.push('No `bench/results/approval-roundtrip-*.json` yet (`bench/approval-roundtrip.ts` writes it).', '');
 
   const p = results.profile;
   lines.push('## Where Airlock spends its CPU', '');

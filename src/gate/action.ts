@@ -53,6 +53,43 @@ export function actionHash(protocol: Protocol, target: string, command: string):
   return createHash('sha256').update(JSON.stringify([protocol, target, command])).digest('hex');
 }
 
+/**
+ * An action whose id and hash are computed on first use: most actions are
+ * allowed by a cached decision and never need either, and both cost a
+ * random draw or a sha256 per statement on the hot path.
+ */
+class LazyAction implements Action {
+  readonly principal: ActionInput['principal'];
+  readonly protocol: Protocol;
+  readonly target: string;
+  readonly sessionId: string;
+  readonly source: string;
+  readonly command: string;
+  readonly classification: Classification;
+  readonly reason?: string;
+  #id: string | undefined;
+  #hash: string | undefined;
+
+  constructor(input: ActionInput) {
+    this.principal = input.principal;
+    this.protocol = input.protocol;
+    this.target = input.target;
+    this.sessionId = input.sessionId;
+    this.source = input.source;
+    this.command = input.command;
+    this.classification = input.classification;
+    if (input.reason !== undefined) this.reason = input.reason;
+  }
+
+  get id(): string {
+    return (this.#id ??= randomUUID());
+  }
+
+  get hash(): string {
+    return (this.#hash ??= actionHash(this.protocol, this.target, this.command));
+  }
+}
+
 export function createAction(input: ActionInput): Action {
-  return { ...input, id: randomUUID(), hash: actionHash(input.protocol, input.target, input.command) };
+  return new LazyAction(input);
 }

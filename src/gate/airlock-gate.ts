@@ -19,7 +19,7 @@ import type { PolicyDecision } from '../policy/requirement.js';
 import { NO_RISK_SIGNALS, quietRiskAssessor, type RiskAssessment, type RiskAssessor } from '../policy/risk-assessor.js';
 import type { RiskLevel } from '../policy/risk-level.js';
 import type { Clock } from '../time/clock.js';
-import type { Action } from './action.js';
+import type { Action, Classification } from './action.js';
 import type { AdmissionCheck } from './admission-check.js';
 import type { BypassCheck } from './bypass-check.js';
 import type { AuthenticationRequest, Gate, GateCheckOptions } from './gate.js';
@@ -52,6 +52,14 @@ export class AirlockGate implements Gate {
   private policy: PolicyEngine;
   private draining = false;
   private held = 0;
+  /**
+   * Allow verdicts by session principal and classification. Exact, not
+   * approximate: the classifier returns one frozen object per statement text,
+   * a decision depends only on principal, target, classification and policy,
+   * and the cache is dropped with the policy. Only used when no risk signal
+   * applies, so a raise is never hidden by it.
+   */
+  private allowed = new WeakMap<Principal, WeakMap<Classification, { readonly target: string; readonly protocol: string; readonly verdict: Verdict }>>();
   private heldSettled: Array<() => void> = [];
   private readonly risk: RiskAssessor;
 
@@ -63,6 +71,7 @@ export class AirlockGate implements Gate {
   /** Swaps the policy (config reload); held actions keep the decision they were held under. */
   setPolicy(policy: PolicyEngine): void {
     this.policy = policy;
+    this.allowed = new WeakMap();
   }
 
   /** New actions that need a decision are denied from now on (SIGTERM). */
@@ -139,12 +148,25 @@ export class AirlockGate implements Gate {
     } catch (err) {
       signalError = err;
     }
+    const quiet = signals === NO_RISK_SIGNALS && signalError === null;
+    if (quiet) {
+      const hit = this.allowed.get(action.principal)?.get(action.classification);
+      if (hit && hit.target === action.target && hit.protocol === action.protocol) return hit.verdict;
+    }
     const decision = this.policy.evaluate(action, signals);
     const { requirement } = decision;
     const base = { risk: decision.risk, requirement: requirement.kind, rules: decision.rules };
     const because = decision.reasons.length > 0 ? ` (${decision.reasons.join('; ')})` : '';
 
-    if (requirement.kind === 'allow') return allowVerdict({ ...base, path: 'policy', reason: `allowed by policy${because}` });
+    if (requirement.kind === 'allow') {
+      const verdict = Object.freeze(allowVerdict({ ...base, path: 'policy', reason: `allowed by policy${because}` }));
+      if (quiet) {
+        let byClassification = this.allowed.get(action.principal);
+        if (!byClassification) this.allowed.set(action.principal, (byClassification = new WeakMap()));
+        byClassification.set(action.classification, { target: action.target, protocol: action.protocol, verdict });
+      }
+      return verdict;
+    }
     // Anything beyond allow needs state; without it, fail closed.
     if (signalError !== null) throw asStoreError(signalError);
     if (requirement.kind === 'deny') {

@@ -6,11 +6,16 @@ import { AirlockGate } from '../../../src/gate/airlock-gate.js';
 import type { HoldNotice } from '../../../src/gate/hold-notice.js';
 import type { Principal } from '../../../src/identity/principal.js';
 import { PolicyEngine } from '../../../src/policy/policy-engine.js';
-import type { RiskAssessor } from '../../../src/policy/risk-assessor.js';
+import { NO_RISK_SIGNALS, type RiskAssessor } from '../../../src/policy/risk-assessor.js';
+import { createAction, type Action, type ActionInput } from '../../../src/gate/action.js';
 import { waitFor } from '../../support/services.js';
 import { action, coreHarness, principal, silentLogger, testConfig, type CoreHarness } from '../../support/core-fixtures.js';
 
 const alice = principal('alice', ['dev']);
+
+function inputOf(a: Action): ActionInput {
+  return { principal: a.principal, protocol: a.protocol, target: a.target, sessionId: a.sessionId, source: a.source, command: a.command, classification: a.classification };
+}
 const bob = principal('bob', ['approvers']);
 
 function gateFor(h: CoreHarness, extra: { risk?: RiskAssessor; yaml?: string; verify?: (token: string) => Promise<Principal> } = {}) {
@@ -146,5 +151,26 @@ describe('gate', () => {
     assert.deepEqual(h.events.map((e) => e.type), ['auth.success', 'auth.failure']);
     assert.equal(h.events[1]?.reason, 'expired');
     assert.ok(!JSON.stringify(h.events).includes('secret-token-value'));
+  });
+
+  it('reuses an allow decision for the same principal and statement, and never across targets, raises or reloads', async () => {
+    h = coreHarness();
+    let raise = 0;
+    const signals: RiskAssessor = { assess: async () => (raise === 0 ? NO_RISK_SIGNALS : { raise, reasons: ['raised'], rules: ['signal:test'], forceRevalidation: true }) };
+    const gate = gateFor(h, { risk: signals });
+    const same = action(alice, 'SELECT 1', 'low', { kinds: ['select'] });
+    const first = await gate.check(same);
+    const second = await gate.check(createAction({ ...inputOf(same) }));
+    assert.equal(second, first, 'cache hit returns the same frozen verdict');
+    const otherTarget = await gate.check(createAction({ ...inputOf(same), target: 'other' }));
+    assert.notEqual(otherTarget, first);
+    raise = 1;
+    const raised = await gate.check(createAction({ ...inputOf(same) }));
+    assert.equal(raised.allowed, false, 'a risk raise is never hidden by the cache');
+    raise = 0;
+    gate.setPolicy(new PolicyEngine(testConfig('policy: { rules: [ { id: no-selects, match: { kinds: [select] }, require: deny } ] }')));
+    const afterReload = await gate.check(createAction({ ...inputOf(same) }));
+    assert.equal(afterReload.allowed, false, 'a reload drops cached decisions');
+    assert.deepEqual(afterReload.rules, ['no-selects']);
   });
 });
