@@ -59,7 +59,8 @@ function checks(results: BenchResults): Check[] {
     });
   }
   const c = results.classifier;
-  if (c) out.push({ goal: 'classification cache hit < 5 µs', measured: `${f(c.hitNs / 1000, 3)} µs (10,000-entry cache), ${f(c.hotHitNs / 1000, 3)} µs (same text)`, met: c.hitNs < 5000 });
+  // A hit is a hit: the repeated text (BEGIN, COMMIT, a pool's ping) must be fast too.
+  if (c) out.push({ goal: 'classification cache hit < 5 µs', measured: `${f(c.hitNs / 1000, 3)} µs (10,000-entry cache, texts cycled), ${f(c.hotHitNs / 1000, 3)} µs (the same text again and again)`, met: Math.max(c.hitNs, c.hotHitNs) < 5000 });
   return out;
 }
 
