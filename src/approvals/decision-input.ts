@@ -1,4 +1,5 @@
 import type { Principal } from '../identity/principal.js';
+import type { ApprovalRecord } from './approval-record.js';
 
 /** A verified person's decision on an approval request, from any channel. */
 export interface DecisionInput {
@@ -21,4 +22,10 @@ export interface StepUpConfirmation {
   readonly code: string;
   readonly source: string;
   readonly channel: string;
+}
+
+/** What the approvals broker offers a channel: it enforces every approval rule. */
+export interface DecisionSink {
+  decide(input: DecisionInput): Promise<ApprovalRecord>;
+  get(id: string): Promise<ApprovalRecord | null>;
 }

@@ -4,18 +4,13 @@ import { z } from 'zod';
 import type { ApprovalRecord } from '../approvals/approval-record.js';
 import type { ApproverDirectory } from '../approvals/approver-directory.js';
 import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../approvals/channels/webhook-channel.js';
-import type { DecisionInput } from '../approvals/decision-input.js';
+import type { DecisionInput, DecisionSink } from '../approvals/decision-input.js';
 import type { EventBus } from '../audit/events.js';
 import { AirlockError, BadRequestError, NotAnApproverError, PayloadTooLargeError, UnauthenticatedError, toClientError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import { createMemorySeenCheck, headerValue, verifyRequestSignature, type SeenCheck } from './request-signature.js';
 import { problemResponse, type RawBodyHandler } from './slack-interactivity.js';
 
-/** What the approvals broker offers: it enforces every approval rule. */
-export interface DecisionSink {
-  decide(input: DecisionInput): Promise<ApprovalRecord>;
-  get(id: string): Promise<ApprovalRecord | null>;
-}
 
 export interface WebhookCallbackDeps {
   readonly secret: string;

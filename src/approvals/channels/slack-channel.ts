@@ -8,7 +8,7 @@ import type { Clock } from '../../time/clock.js';
 import type { ApprovalRecord } from '../approval-record.js';
 import type { ApproverDirectory } from '../approver-directory.js';
 import type { ApprovalChannel, ApprovalLinks } from './channel.js';
-import { DeliveryQueue, type DeliveryStats } from './slack-delivery-queue.js';
+import { DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
 import { commandBlockText, outcomeText, requestMessage, summaryText } from './slack-message.js';
 import { slackErrorName } from './slack-web-client.js';
 

@@ -18,7 +18,7 @@ import type { Principal } from '../../identity/principal.js';
 import type { Clock } from '../../time/clock.js';
 import type { ApprovalRecord } from '../approval-record.js';
 import type { ApproverDirectory } from '../approver-directory.js';
-import type { DecisionInput } from '../decision-input.js';
+import type { DecisionInput, DecisionSink } from '../decision-input.js';
 import { isEligibleApprover, quorumProgress } from '../quorum.js';
 import {
   ACTION_APPROVE,
@@ -36,11 +36,6 @@ import {
 } from './slack-message.js';
 import { slackErrorName } from './slack-web-client.js';
 
-/** What the approvals broker offers a channel: it enforces every approval rule. */
-export interface DecisionSink {
-  decide(input: DecisionInput): Promise<ApprovalRecord>;
-  get(id: string): Promise<ApprovalRecord | null>;
-}
 
 export interface SlackInteractionsDeps {
   readonly client: WebClient;

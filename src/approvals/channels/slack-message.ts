@@ -3,7 +3,7 @@ import type { ApprovalRequirement } from '../../policy/requirement.js';
 import type { ApprovalRecord } from '../approval-record.js';
 import { quorumProgress } from '../quorum.js';
 import type { ApprovalLinks } from './channel.js';
-import { maskSecrets } from './slack-secret-mask.js';
+import { maskSecrets } from './secret-mask.js';
 
 // Block Kit for approval requests. Slack's limits (section text 3000,
 // header 150, field 2000, modal title 24, private_metadata 3000) are applied

@@ -2,7 +2,7 @@ import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api'
 import type { Logger } from 'pino';
 import type { SlackConfig } from '../../config/sections/approvals.js';
 import type { SlackUserLookup } from '../approver-directory.js';
-import { maskSecrets } from './slack-secret-mask.js';
+import { maskSecrets } from './secret-mask.js';
 
 export interface SlackRetryTuning {
   /** First backoff delay (ms); tests shrink it. Rate limits wait for Retry-After regardless. */

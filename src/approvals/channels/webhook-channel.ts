@@ -6,8 +6,8 @@ import type { WebhookConfig } from '../../config/sections/approvals.js';
 import type { Clock } from '../../time/clock.js';
 import type { ApprovalRecord } from '../approval-record.js';
 import type { ApprovalChannel, ApprovalLinks } from './channel.js';
-import { DeliveryQueue, type DeliveryStats } from './slack-delivery-queue.js';
-import { maskSecrets } from './slack-secret-mask.js';
+import { DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
+import { maskSecrets } from './secret-mask.js';
 import { signRequest } from './webhook-signature.js';
 
 export const WEBHOOK_TIMESTAMP_HEADER = 'x-airlock-timestamp';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MASK, maskSecrets } from '../../../src/approvals/channels/slack-secret-mask.js';
+import { MASK, maskSecrets } from '../../../src/approvals/channels/secret-mask.js';
 
 // [input, what must not appear afterwards]
 const SECRETS: [string, string][] = [
