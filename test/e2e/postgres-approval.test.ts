@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startTestAirlock } from '../support/airlock-instance.js';
+import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
 import { direct, psql, tableExists, uniqueName } from '../support/pg-clients.js';
-import { POSTGRES, requirePostgres, waitFor } from '../support/services.js';
+import { requirePostgres, waitFor } from '../support/services.js';
 
 type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
 
@@ -16,11 +16,7 @@ describe('e2e: PostgreSQL through the real Airlock', () => {
 
   before(async () => {
     airlock = await startTestAirlock(`
-postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
-targets:
-  - name: app
-    protocol: postgres
-    upstream: { host: ${POSTGRES.host}, port: ${POSTGRES.port}, user: ${POSTGRES.user}, database: ${POSTGRES.database} }
+${REAL_POSTGRES_TARGET}
 policy:
   defaults:
     low: allow

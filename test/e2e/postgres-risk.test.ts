@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { generate } from 'otplib';
 import { verifyAuditFile } from '../../src/audit/verify.js';
 import pg from 'pg';
-import { startTestAirlock } from '../support/airlock-instance.js';
+import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
 import { direct, psql, uniqueName } from '../support/pg-clients.js';
 import { requirePostgres, waitFor } from '../support/services.js';
 
@@ -13,13 +13,6 @@ type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
 
 const clock = { offset: 0, now: () => Date.now() + clock.offset };
 
-const TARGET = `
-postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
-targets:
-  - name: app
-    protocol: postgres
-    upstream: { host: 127.0.0.1, port: 5432, database: test, user: postgres }
-`;
 
 async function post(airlock: Instance, token: string, path: string, body: unknown) {
   const response = await fetch(`${airlock.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -62,7 +55,7 @@ describe('adaptive risk through psql (end to end)', () => {
 
   before(async () => {
     airlock = await startTestAirlock(
-      `${TARGET}
+      `${REAL_POSTGRES_TARGET}
 control: { listen: "127.0.0.1:0", admin_groups: [airlock-admins] }
 risk:
   mfa_failures: { threshold: 3, window: 10m, raise_for: 30m }
@@ -151,7 +144,7 @@ risk:
 describe('blocked source ranges (end to end)', () => {
   let airlock: Instance;
   before(async () => {
-    airlock = await startTestAirlock(`${TARGET}\nrisk: { auth_failures: { threshold: 5, window: 5m, block_for: 15m } }\n`);
+    airlock = await startTestAirlock(`${REAL_POSTGRES_TARGET}\nrisk: { auth_failures: { threshold: 5, window: 5m, block_for: 15m } }\n`);
   });
   after(async () => airlock?.shutdown('test done'));
 

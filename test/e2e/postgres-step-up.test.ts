@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { AirlockEvent } from '../../src/audit/events.js';
-import { startTestAirlock } from '../support/airlock-instance.js';
+import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
 import { direct, psql, uniqueName } from '../support/pg-clients.js';
 import { requirePostgres, waitFor } from '../support/services.js';
 
@@ -33,13 +33,7 @@ describe('step-up through psql (end to end)', () => {
 
   before(async () => {
     airlock = await startTestAirlock(
-      `
-postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
-targets:
-  - name: app
-    protocol: postgres
-    upstream: { host: 127.0.0.1, port: 5432, database: test, user: postgres }
-`,
+      REAL_POSTGRES_TARGET,
       { clock },
     );
     airlock.bus.on((e) => events.push(e));

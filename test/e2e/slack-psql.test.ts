@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestAirlock } from '../support/airlock-instance.js';
+import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
 import { FakeSlackApi, type RecordedCall } from '../support/fake-slack-api.js';
 import { direct, psql, tableExists, uniqueName } from '../support/pg-clients.js';
-import { POSTGRES, requirePostgres, waitFor } from '../support/services.js';
+import { requirePostgres, waitFor } from '../support/services.js';
 
 type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
 
@@ -55,11 +55,7 @@ describe('e2e: a psql DROP TABLE approved from Slack', () => {
   before(async () => {
     await slack.start();
     airlock = await startTestAirlock(`
-postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
-targets:
-  - name: app
-    protocol: postgres
-    upstream: { host: ${POSTGRES.host}, port: ${POSTGRES.port}, user: ${POSTGRES.user}, database: ${POSTGRES.database} }
+${REAL_POSTGRES_TARGET}
 policy:
   rules:
     - id: drop-needs-an-approver

@@ -3,10 +3,10 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { generate } from 'otplib';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
-import { startTestAirlock } from '../support/airlock-instance.js';
+import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
 import { BrowserHandle, requireChromium } from '../support/browser.js';
 import { direct, psql, tableExists, uniqueName, type RunningProcess } from '../support/pg-clients.js';
-import { POSTGRES, requirePostgres, waitFor } from '../support/services.js';
+import { requirePostgres, waitFor } from '../support/services.js';
 
 type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
 
@@ -21,11 +21,7 @@ describe('e2e: the approval web page', () => {
 
   before(async () => {
     airlock = await startTestAirlock(`
-postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
-targets:
-  - name: app
-    protocol: postgres
-    upstream: { host: ${POSTGRES.host}, port: ${POSTGRES.port}, user: ${POSTGRES.user}, database: ${POSTGRES.database} }
+${REAL_POSTGRES_TARGET}
 policy:
   rules:
     - id: drop-needs-an-approver

@@ -5,6 +5,16 @@ import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { startAirlock, type AirlockServer, type StartOptions } from '../../src/server.js';
 import { silentLogger } from './core-fixtures.js';
+import { POSTGRES } from './services.js';
+
+/** A PostgreSQL listener on a free port and one target, `app`, on the machine's real PostgreSQL. */
+export const REAL_POSTGRES_TARGET = `
+postgres: { listen: "127.0.0.1:0", notice_interval: 1s }
+targets:
+  - name: app
+    protocol: postgres
+    upstream: { host: ${POSTGRES.host}, port: ${POSTGRES.port}, user: ${POSTGRES.user}, database: ${POSTGRES.database} }
+`;
 
 /**
  * Starts a real Airlock (the same composition as `airlock serve`) from YAML,
