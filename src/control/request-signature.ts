@@ -59,7 +59,7 @@ export function headerValue(headers: Readonly<Record<string, string | string[] |
 
 /**
  * In-memory replay memory for one replica. Several replicas must share one
- * (the lead backs `SeenCheck` with the store's setValue ifAbsent).
+ * (src/server.ts backs `SeenCheck` with the store's setValue ifAbsent).
  */
 export function createMemorySeenCheck(clock: { now(): number } = { now: () => Date.now() }, maxEntries = 100_000): SeenCheck {
   const seen = new Map<string, number>();
