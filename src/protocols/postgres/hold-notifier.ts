@@ -41,7 +41,7 @@ export class HoldNotifier {
         code: '00000',
         message: holdMessage(this.notice, command, publicUrl),
         detail: this.notice.message,
-        hint: 'The statement runs once, when the request is approved. Cancel (Ctrl+C) or disconnect to withdraw it.',
+        hint: `The statement runs once, when ${this.notice.kind === 'step_up' ? 'you confirm it with your second factor' : 'the request is approved'}. Cancel (Ctrl+C) or disconnect to withdraw it.`,
       }),
     );
     if (this.intervalMs > 0) {
