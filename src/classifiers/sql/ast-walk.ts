@@ -1,6 +1,7 @@
 import { raiseRisk } from '../../policy/risk-level.js';
 import { constText, isRecord, list, rangeVarName, str, stringList, type AstRecord } from './ast.js';
-import { functionDanger } from './dangerous-functions.js';
+import { BUILTIN_FUNCTIONS } from './builtin-functions.js';
+import { functionDanger, WRITING_BUILTINS } from './dangerous-functions.js';
 import { securitySettingRisk } from './security-settings.js';
 import type { StatementFacts } from './statement-facts.js';
 import { mayMatchAll } from './where-clause.js';
@@ -161,9 +162,25 @@ function visitFuncCall(body: AstRecord, facts: StatementFacts): void {
     return;
   }
   const danger = functionDanger(fname);
-  if (danger === undefined) return;
-  facts.flag(`dangerous_function:${fname}`, 'critical');
-  if (danger === 'executes_sql') facts.flag('dynamic_sql', 'critical');
+  if (danger !== undefined) {
+    facts.flag(`dangerous_function:${fname}`, 'critical');
+    if (danger === 'executes_sql') facts.flag('dynamic_sql', 'critical');
+    return;
+  }
+  // Unqualified names resolve to pg_catalog first; any other schema is user code.
+  const schema = parts.length > 1 ? parts[parts.length - 2] : undefined;
+  const builtin = (schema === undefined || schema === 'pg_catalog') && BUILTIN_FUNCTIONS.has(parts[parts.length - 1] ?? '');
+  if (builtin) {
+    const writes = WRITING_BUILTINS.get(fname);
+    if (writes) {
+      facts.flag(`function_writes:${fname}`, writes);
+      facts.flag('writes');
+    }
+    return;
+  }
+  // A user-defined function can do anything; what it does is invisible here.
+  facts.flag('user_function', 'medium');
+  facts.flag(`user_function:${parts.join('.')}`);
 }
 
 function visitSetConfig(args: readonly unknown[], facts: StatementFacts): void {

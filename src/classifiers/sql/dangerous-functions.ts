@@ -48,6 +48,25 @@ const EXECUTES_SQL = new Set([
   'ts_rewrite',
 ]);
 
+/**
+ * Built-ins that change state although they are called from a SELECT:
+ * sequences (a reset `setval` breaks inserts) and large objects.
+ */
+export const WRITING_BUILTINS: ReadonlyMap<string, 'medium' | 'high'> = new Map([
+  ['nextval', 'medium'],
+  ['setval', 'high'],
+  ['lo_unlink', 'high'],
+  ['lo_truncate', 'high'],
+  ['lo_truncate64', 'high'],
+  ['lo_put', 'medium'],
+  ['lowrite', 'medium'],
+  ['lo_create', 'medium'],
+  ['lo_creat', 'medium'],
+  ['lo_from_bytea', 'medium'],
+  ['pg_advisory_lock', 'medium'],
+  ['pg_advisory_xact_lock', 'medium'],
+]);
+
 export type FunctionDanger = 'dangerous' | 'executes_sql' | undefined;
 
 export function functionDanger(name: string): FunctionDanger {

@@ -28,7 +28,6 @@ const SETTING_RISK: ReadonlyMap<string, RiskLevel> = new Map<string, RiskLevel>(
   ['local_preload_libraries', 'critical'],
   ['dynamic_library_path', 'critical'],
   ['search_path', 'medium'],
-  ['row_security', 'medium'],
   ['check_function_bodies', 'medium'],
 ]);
 
@@ -41,9 +40,27 @@ const HARMLESS_VALUES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['default_transaction_read_only', new Set(['true', 'on', '1', 'yes'])],
 ]);
 
+/**
+ * search_path decides which schema unqualified names resolve to. An empty path
+ * (what pg_dump and psql's hardening set) or one naming only pg_catalog is the
+ * safe direction. pg_catalog listed after another schema lets that schema's
+ * functions shadow built-ins: high. Anything else redirects tables: medium.
+ */
+function searchPathRisk(value: string | null | undefined): RiskLevel | undefined {
+  if (value == null) return 'medium';
+  const schemas = value
+    .split(',')
+    .map((part) => part.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1').trim())
+    .filter((part) => part !== '');
+  if (schemas.length === 0 || schemas.every((schema) => schema.toLowerCase() === 'pg_catalog')) return undefined;
+  const catalog = schemas.findIndex((schema) => schema.toLowerCase() === 'pg_catalog');
+  return catalog > 0 ? 'high' : 'medium';
+}
+
 /** Risk of setting `name` (to `value`, when known), or undefined for an ordinary setting. */
 export function securitySettingRisk(name: string, value?: string | null): RiskLevel | undefined {
   const n = name.toLowerCase();
+  if (n === 'search_path') return searchPathRisk(value);
   if (value != null && HARMLESS_VALUES.get(n)?.has(value.trim().toLowerCase())) return undefined;
   const known = SETTING_RISK.get(n);
   if (known) return known;

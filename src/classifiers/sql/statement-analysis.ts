@@ -4,6 +4,7 @@ import { walkStatement } from './ast-walk.js';
 import type { AnalysisContext } from './analysis-context.js';
 import { analyzeDo } from './do-block.js';
 import { analyzeSchemaStatement } from './schema-statements.js';
+import { pinnedSetConfig } from './pinned-set-config.js';
 import { securitySettingRisk } from './security-settings.js';
 import { textAfterToken } from './sql-parser.js';
 import { StatementFacts } from './statement-facts.js';
@@ -18,7 +19,6 @@ const SIMPLE: Readonly<Record<string, readonly [kind: string, risk: RiskLevel]>>
   ConstraintsSetStmt: ['set', 'low'],
   CheckPointStmt: ['checkpoint', 'medium'],
   CommentStmt: ['comment', 'medium'],
-  LockStmt: ['lock', 'high'],
   ReindexStmt: ['reindex', 'high'],
   ClusterStmt: ['cluster', 'high'],
   SecLabelStmt: ['security_label', 'high'],
@@ -62,10 +62,29 @@ export function analyzeStatement(stmt: unknown, ctx: AnalysisContext): Statement
     return facts;
   }
   switch (name) {
-    case 'SelectStmt':
+    case 'SelectStmt': {
       facts.kind('select');
+      const pinned = pinnedSetConfig(body);
+      if (pinned) {
+        facts.objects.add('pg_settings');
+        facts.settings.push({ name: pinned.name.toLowerCase(), value: pinned.value });
+        const risk = securitySettingRisk(pinned.name, pinned.value);
+        if (risk) facts.flag('security_setting', risk);
+        if (risk === 'high' || risk === 'critical') facts.flag('dangerous_function:set_config', 'critical');
+        return facts;
+      }
       walkStatement(stmt, facts);
       return facts;
+    }
+    case 'LockStmt': {
+      // ACCESS SHARE (mode 1) is the lock a plain SELECT takes (pg_dump locks every
+      // table so); ROW SHARE (2) is SELECT FOR UPDATE's. Stronger modes block writers.
+      const mode = typeof body['mode'] === 'number' ? body['mode'] : 8;
+      facts.kind('lock');
+      facts.raise(mode <= 1 ? 'low' : mode === 2 ? 'medium' : 'high');
+      walkStatement(stmt, facts);
+      return facts;
+    }
     case 'InsertStmt':
     case 'UpdateStmt':
     case 'DeleteStmt':

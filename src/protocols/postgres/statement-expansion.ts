@@ -1,4 +1,5 @@
 import type { Classification } from '../../gate/action.js';
+import { maxRisk } from '../../policy/risk-level.js';
 import { mergeClassifications } from './merge-classifications.js';
 import type { StatementDetails } from './statement-details.js';
 import { type StatementEntry, type StatementRegistry, unknownStatement } from './statement-registry.js';
@@ -30,5 +31,14 @@ export function expandExecute(
     lines.push(`-- ${name}: ${entry.text}`);
     all.push(entry.classification);
   }
-  return { command: lines.join('\n'), classification: mergeClassifications(all) };
+  const merged = mergeClassifications(all);
+  // A lone EXECUTE runs exactly its prepared statement (parameters are values, not SQL):
+  // its own context-free risk ("some prepared statement") gives way to what it runs.
+  const { kinds, flags } = classification.facts;
+  if (kinds.length === 1 && kinds[0] === 'execute' && !flags.includes('multi_statement')) {
+    let risk: Classification['risk'] = 'low';
+    for (const executed of all.slice(1)) risk = maxRisk(risk, executed.risk);
+    return { command: lines.join('\n'), classification: { ...merged, risk } };
+  }
+  return { command: lines.join('\n'), classification: merged };
 }

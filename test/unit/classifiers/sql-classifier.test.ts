@@ -75,6 +75,37 @@ const ordinary: Case[] = [
   { sql: 'CREATE SCHEMA s', risk: 'medium', kinds: ['create'] },
 ];
 
+// Functions: built-ins (from PostgreSQL's own catalogue) stay as they are; any
+// other function is user code the parser cannot see into, so at least medium.
+const functions: Case[] = [
+  { sql: "SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = 'restrict_nonsystem_relation_kind'", risk: 'low', not: ['dangerous_function:set_config'], name: "pg_dump's restrict_nonsystem_relation_kind" },
+  { sql: "SELECT set_config(name, 'postgres', false) FROM pg_settings WHERE name = 'role'", risk: 'critical', flags: ['dangerous_function:set_config'], name: 'the same shape naming role' },
+  { sql: "SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'work_mem' OR name = 'role'", risk: 'critical', flags: ['dangerous_function:set_config'], name: 'a WHERE naming more than one setting' },
+  { sql: "SELECT set_config(name, 'x', false) FROM pg_settings", risk: 'critical', flags: ['dangerous_function:set_config'], name: 'no WHERE: every setting' },
+  { sql: "SELECT (SELECT set_config(name, 'x', false) FROM other) FROM pg_settings WHERE name = 'work_mem'", risk: 'critical', name: 'a nested set_config is not pinned' },
+  { sql: "SELECT set_config(name, 'x', false) FROM evil.pg_settings WHERE name = 'work_mem'", risk: 'critical', name: 'another schema\'s pg_settings' },
+  { sql: 'LOCK TABLE public.t IN ACCESS SHARE MODE', risk: 'low', kinds: ['lock'], name: "pg_dump's read lock" },
+  { sql: 'LOCK TABLE t IN ROW SHARE MODE', risk: 'medium', kinds: ['lock'] },
+  { sql: 'LOCK TABLE t', risk: 'high', kinds: ['lock'], name: 'LOCK without a mode is ACCESS EXCLUSIVE' },
+  { sql: 'LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE', risk: 'high', kinds: ['lock'] },
+  { sql: "SELECT pg_catalog.set_config('search_path', '', false);", risk: 'low', not: ['security_setting', 'user_function'], name: "pg_dump's search_path hardening" },
+  { sql: "SET search_path = ''", risk: 'low', not: ['security_setting'] },
+  { sql: 'SET row_security = off', risk: 'low', not: ['security_setting'], name: 'row_security off makes RLS queries fail, never bypass' },
+  { sql: 'SELECT count(*), lower(name), now(), date_trunc(\'day\', created_at) FROM t', risk: 'low', not: ['user_function'] },
+  { sql: 'SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a WHERE a.attnum > 0', risk: 'low', not: ['user_function'] },
+  { sql: "SELECT c.relname FROM pg_catalog.pg_class c WHERE pg_catalog.pg_table_is_visible(c.oid) AND c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default", risk: 'low', not: ['user_function'] },
+  { sql: 'SELECT extract(year FROM now()), substring(name FROM 1 FOR 3), trim(name) FROM t', risk: 'low', not: ['user_function'] },
+  { sql: 'SELECT purge_all()', risk: 'medium', flags: ['user_function', 'user_function:purge_all'] },
+  { sql: 'SELECT * FROM purge_all()', risk: 'medium', flags: ['user_function'] },
+  { sql: 'SELECT id FROM t WHERE ops.archive(id)', risk: 'medium', flags: ['user_function:ops.archive'] },
+  { sql: "SELECT myschema.lower('X')", risk: 'medium', flags: ['user_function:myschema.lower'], name: 'a built-in name in another schema is user code' },
+  { sql: 'SELECT "Lower"(name) FROM t', risk: 'medium', flags: ['user_function'], name: 'quoted mixed case is not the built-in' },
+  { sql: "SELECT nextval('orders_id_seq')", risk: 'medium', flags: ['function_writes:nextval', 'writes'] },
+  { sql: "SELECT setval('orders_id_seq', 1)", risk: 'high', flags: ['function_writes:setval', 'writes'] },
+  { sql: 'SELECT lo_unlink(16403)', risk: 'high', flags: ['function_writes:lo_unlink'] },
+  { sql: 'SELECT pg_catalog.setval(\'s\', 1)', risk: 'high', flags: ['function_writes:setval'] },
+];
+
 const high: Case[] = [
   { sql: 'DELETE FROM t', risk: 'high', kinds: ['delete'], flags: ['no_where', 'writes'], objects: ['t'] },
   { sql: 'UPDATE t SET x = 1', risk: 'high', kinds: ['update'], flags: ['no_where'] },
@@ -119,6 +150,8 @@ const high: Case[] = [
   { sql: 'SET session_replication_role = replica', risk: 'high', flags: ['security_setting'] },
   { sql: 'RESET ROLE', risk: 'high', kinds: ['reset'], flags: ['security_setting'] },
   { sql: 'SET search_path TO evil, public', risk: 'medium', flags: ['security_setting'] },
+  { sql: 'SET search_path TO evil, pg_catalog', risk: 'high', flags: ['security_setting'], name: 'built-ins shadowed by another schema' },
+  { sql: "SELECT pg_catalog.set_config('search_path', 'evil,pg_catalog', false)", risk: 'critical', flags: ['dangerous_function:set_config'] },
   { sql: 'WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d', risk: 'high', kinds: ['select', 'delete'], flags: ['cte_write', 'no_where'], objects: ['t'] },
   { sql: 'WITH u AS (UPDATE t SET x = 1 WHERE id = 2 RETURNING *) SELECT * FROM u', risk: 'medium', flags: ['cte_write'], not: ['no_where'] },
   { sql: 'EXPLAIN ANALYZE DELETE FROM t', risk: 'high', kinds: ['explain', 'delete'], flags: ['explain_analyze_write', 'no_where'] },
@@ -280,7 +313,7 @@ function check(c: Case): void {
   if (c.objects) assert.deepEqual([...r.facts.objects].sort(), [...c.objects].sort(), `objects: ${show}`);
 }
 
-for (const [group, cases] of Object.entries({ ordinary, high, critical, evasions, benign })) {
+for (const [group, cases] of Object.entries({ ordinary, functions, high, critical, evasions, benign })) {
   describe(`sql classifier: ${group}`, () => {
     for (const c of cases) it(c.name ? `${c.name}: ${JSON.stringify(c.sql)}` : JSON.stringify(c.sql), () => check(c));
   });
