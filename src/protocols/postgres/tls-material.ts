@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { ConfigInvalidError } from '../../errors.js';
@@ -60,8 +60,23 @@ export async function loadOrCreateTlsMaterial(config: AirlockConfig['postgres'],
       },
     ],
   });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(keyPath, pems.private, { mode: 0o600 });
-  await writeFile(certPath, pems.cert, { mode: 0o644 });
-  return { cert: pems.cert, key: pems.private };
+  // Replicas sharing a data dir may generate at once: each writes a private
+  // directory and renames it into place. Renaming onto an existing non-empty
+  // directory fails, so exactly one pair wins and everyone serves that one.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const staging = await mkdtemp(join(dataDir, `${SELF_SIGNED_DIR}.tmp-`));
+  try {
+    await writeFile(join(staging, 'key.pem'), pems.private, { mode: 0o600 });
+    await writeFile(join(staging, 'cert.pem'), pems.cert, { mode: 0o644 });
+    await rename(staging, dir);
+    return { cert: pems.cert, key: pems.private };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    const [winnerCert, winnerKey] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
+    if (winnerCert && winnerKey) return { cert: winnerCert, key: winnerKey };
+    throw new ConfigInvalidError(`incomplete TLS material in ${dir}`, [`postgres.tls: ${dir} holds only part of a certificate pair; delete it to generate a new one`]);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
