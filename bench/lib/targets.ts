@@ -27,6 +27,12 @@ function required<T extends Service>(service: Service | null, target: string): T
   return service as T;
 }
 
+/** A plaintext connection to a peer in front of the bench database (PgBouncer, the Node relay). */
+function plainConnection(service: Service | null, target: string): ConnectionParams {
+  const svc = required(service, target);
+  return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
+}
+
 export const TARGETS: readonly TargetDefinition[] = [
   {
     name: 'direct',
@@ -38,19 +44,13 @@ export const TARGETS: readonly TargetDefinition[] = [
     name: 'pgbouncer',
     description: 'PgBouncer, session pooling, trust auth',
     service: 'pgbouncer',
-    connection: (s) => {
-      const svc = required(s, 'pgbouncer');
-      return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
-    },
+    connection: (s) => plainConnection(s, 'pgbouncer'),
   },
   {
     name: 'node-relay',
     description: 'plain Node.js byte relay (net + pipe, setNoDelay)',
     service: 'node-relay',
-    connection: (s) => {
-      const svc = required(s, 'node-relay');
-      return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
-    },
+    connection: (s) => plainConnection(s, 'node-relay'),
   },
   {
     name: 'airlock',
