@@ -60,6 +60,8 @@ export function walkStatement(root: unknown, facts: StatementFacts, options: Wal
       }
       break;
     }
+    // A constant holds nothing to collect; not reading it keeps classifications literal-free (literal-shape.ts).
+    if (name === 'A_Const') continue;
     // RangeVar appears both wrapped (FROM lists) and bare (`relation` fields).
     if (typeof body['relname'] === 'string') {
       visitRangeVar(body, frame, facts);

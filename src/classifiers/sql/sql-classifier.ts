@@ -2,7 +2,9 @@ import type { Classification } from '../../gate/action.js';
 import type { CommandClassifier } from '../command-classifier.js';
 import { maxRisk, type RiskLevel } from '../../policy/risk-level.js';
 import type { AnalysisContext } from './analysis-context.js';
-import { ClassificationCache } from './classification-cache.js';
+import { ClassificationCache, MAX_CACHED_TEXT_LENGTH } from './classification-cache.js';
+import { literalShape, type ShapeLiteral } from './literal-shape.js';
+import { LiteralReads, trapShapeLiterals } from './literal-tracking.js';
 import { loadSqlParser, type SqlParser } from './sql-parser.js';
 import { analyzeStatement } from './statement-analysis.js';
 import type { PrepareDetail, SettingDetail } from './statement-facts.js';
@@ -47,35 +49,70 @@ export async function createSqlClassifier(options: SqlClassifierOptions = {}): P
     throw new TypeError('createSqlClassifier: options.cacheSize must be a non-negative integer');
   }
   const parser = await loadSqlParser();
-  const cache = new ClassificationCache(cacheSize);
+  const exact = new ClassificationCache(cacheSize);
+  // Classifications proven not to depend on their literals, by literal shape
+  // (literal-shape.ts): `WHERE aid = 17` and `WHERE aid = 42` parse once.
+  const shared = new ClassificationCache(cacheSize);
+  let hits = 0;
+  let misses = 0;
   return {
     protocol: 'postgres',
     classify(sql: string): Classification {
-      const cached = cache.get(sql);
-      if (cached !== undefined) return cached;
-      const result = classifySql(parser, sql);
-      cache.set(sql, result);
-      return result;
+      const cached = exact.get(sql);
+      if (cached !== undefined) {
+        hits++;
+        return cached;
+      }
+      const shape = cacheSize > 0 && typeof sql === 'string' && sql.length <= MAX_CACHED_TEXT_LENGTH ? literalShape(sql) : undefined;
+      if (shape !== undefined) {
+        const sharedResult = shared.get(shape.key);
+        if (sharedResult !== undefined) {
+          hits++;
+          return sharedResult;
+        }
+      }
+      misses++;
+      const { classification, literalFree } = classifyText(parser, sql, shape?.literals);
+      if (shape !== undefined && literalFree) {
+        // Shared by every text of the shape, so it names none of them.
+        const forShape = withoutStatementTexts(classification);
+        shared.set(shape.key, forShape);
+        return forShape;
+      }
+      exact.set(sql, classification);
+      return classification;
     },
     get cacheStats() {
-      return cache.stats;
+      return { hits, misses, size: exact.stats.size + shared.stats.size };
     },
   };
 }
 
 /** Uncached classification of a query string; never throws (fails closed). */
 export function classifySql(parser: SqlParser, sql: string): Classification {
-  if (typeof sql !== 'string') return unparseable('not_text');
-  if (sql.length === 0) return result('low', [], [], ['empty'], emptyDetails());
+  return classifyText(parser, sql).classification;
+}
+
+interface TextClassification {
+  readonly classification: Classification;
+  /** Proven to hold for every text of the literal shape whose literals were given. */
+  readonly literalFree: boolean;
+}
+
+function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeLiteral[]): TextClassification {
+  if (typeof sql !== 'string') return alone(unparseable('not_text'));
+  if (sql.length === 0) return alone(result('low', [], [], ['empty'], emptyDetails()));
   // The parser (a C string) stops at NUL: it would classify less than the upstream might see.
-  if (sql.includes('\0')) return unparseable('nul_byte');
+  if (sql.includes('\0')) return alone(unparseable('nul_byte'));
   let statements;
   try {
     statements = parser.parse(sql);
   } catch {
-    return unparseable();
+    return alone(unparseable());
   }
-  if (statements.length === 0) return result('low', [], [], ['empty'], emptyDetails());
+  if (statements.length === 0) return alone(result('low', [], [], ['empty'], emptyDetails()));
+  const reads = literals !== undefined ? new LiteralReads() : undefined;
+  const tracked = reads !== undefined && trapShapeLiterals(statements, literals!, reads);
   try {
     let risk: RiskLevel = 'low';
     const kinds: string[] = [];
@@ -83,7 +120,7 @@ export function classifySql(parser: SqlParser, sql: string): Classification {
     const flags = new Set<string>();
     const details = emptyDetails();
     for (const statement of statements) {
-      const ctx: AnalysisContext = { parser, text: statement.text, depth: 0, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
+      const ctx = tracked ? trackedContext(parser, statement.text, reads) : { parser, text: statement.text, depth: 0, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
       const facts = analyzeStatement(statement.stmt, ctx);
       if (facts.kinds.length === 0) facts.kind('unknown');
       risk = maxRisk(risk, facts.risk);
@@ -98,11 +135,43 @@ export function classifySql(parser: SqlParser, sql: string): Classification {
       details.deallocate.push(...facts.deallocate);
     }
     if (statements.length > 1) flags.add('multi_statement');
-    return result(risk, kinds, [...objects], [...flags].sort(), details);
+    const actsOnSession = details.settings.length + details.prepare.length + details.execute.length + details.deallocate.length > 0;
+    return {
+      classification: result(risk, kinds, [...objects], [...flags].sort(), details),
+      literalFree: tracked && !reads.read && !actsOnSession,
+    };
   } catch {
     // An internal failure (e.g. a tree too deep to walk) must not let the statement through.
-    return unparseable('internal');
+    return alone(unparseable('internal'));
   }
+}
+
+function alone(classification: Classification): TextClassification {
+  return { classification, literalFree: false };
+}
+
+/** An analysis context whose text and parser count as reading the literals (nested statements, PREPARE, DO). */
+function trackedContext(parser: SqlParser, text: string, reads: LiteralReads): AnalysisContext {
+  return {
+    get parser() {
+      reads.read = true;
+      return parser;
+    },
+    get text() {
+      reads.read = true;
+      return text;
+    },
+    depth: 0,
+    maxDepth: MAX_DEPTH,
+    analyze: analyzeStatement,
+  };
+}
+
+/** The same classification with only the kinds of its statements in details. */
+function withoutStatementTexts(classification: Classification): Classification {
+  const details = classification.facts.details as unknown as MutableDetails;
+  const { kinds, objects, flags } = classification.facts;
+  return result(classification.risk, [...kinds], [...objects], [...flags], { ...emptyDetails(), statements: details.statements.map(({ kind }) => ({ kind })) });
 }
 
 interface MutableDetails {

@@ -35,6 +35,8 @@ export function dependsOnRow(node: unknown): boolean {
       for (const c of n) stack.push(c);
     } else if (isRecord(n)) {
       if ('ColumnRef' in n || 'CurrentOfExpr' in n) return true;
+      // A constant references no column; its value is not read (literal-shape.ts).
+      if ('A_Const' in n) continue;
       for (const k in n) stack.push(n[k]);
     }
   }
@@ -134,6 +136,8 @@ function foldExpr(body: AstRecord): Tri {
       if (op === '<>' || op === '!=' || op === '<' || op === '>') return false;
       return undefined;
     }
+    // Values are read only when both sides are constants: `aid = 42` must not depend on 42 (literal-shape.ts).
+    if (!isConstant(l) || !isConstant(r)) return undefined;
     const a = value(l);
     const b = value(r);
     if (!a || !b) return undefined;
@@ -153,6 +157,7 @@ function foldExpr(body: AstRecord): Tri {
       default: return undefined;
     }
   }
+  if (!isConstant(l)) return undefined;
   if (kind === 'AEXPR_IN') {
     const a = value(l);
     const items = unwrap(r)?.[0] === 'List' ? list(unwrap(r)![1], 'items') : [];
@@ -178,6 +183,7 @@ function foldExpr(body: AstRecord): Tri {
     return kind === 'AEXPR_BETWEEN' ? within : !within;
   }
   if (kind === 'AEXPR_LIKE' || kind === 'AEXPR_ILIKE') {
+    if (!isConstant(r)) return undefined;
     const a = value(l);
     const p = value(r);
     if (a?.type !== 'str' || p?.type !== 'str') return undefined;
@@ -204,6 +210,14 @@ function foldSubLink(body: AstRecord): Tri {
     return targets.length === 1 && t?.[0] === 'ResTarget' ? fold(t[1]['val']) : undefined;
   }
   return undefined;
+}
+
+/** A literal, possibly cast: decided from the tree's shape, without reading the value. */
+function isConstant(node: unknown): boolean {
+  const u = unwrap(node);
+  if (!u) return false;
+  if (u[0] === 'A_Const') return true;
+  return u[0] === 'TypeCast' && isConstant(u[1]['arg']);
 }
 
 /** Constant value of a literal, possibly cast (`'t'::boolean`, `1::int`). */
