@@ -140,6 +140,26 @@ export class AirlockGate implements Gate {
     return verdict;
   }
 
+  /**
+   * Decides without waiting when memory is enough: a cached or plain policy
+   * allow, or a policy deny. Undefined when the decision needs the store, a
+   * hold or a risk signal still being looked up; then check() decides.
+   */
+  checkNow(action: Action): Verdict | undefined {
+    if (this.risk.assessNow === undefined) return undefined;
+    let outcome: Verdict | PolicyDecision;
+    try {
+      const signals = this.risk.assessNow(action);
+      if (signals === undefined) return undefined;
+      outcome = this.decideInMemory(action, signals, null);
+    } catch {
+      return undefined;
+    }
+    if (!isVerdict(outcome)) return undefined;
+    this.record(action, outcome);
+    return outcome;
+  }
+
   private async decide(action: Action, options: GateCheckOptions): Promise<Verdict> {
     let signals = NO_RISK_SIGNALS;
     let signalError: unknown = null;
@@ -148,31 +168,13 @@ export class AirlockGate implements Gate {
     } catch (err) {
       signalError = err;
     }
-    const quiet = signals === NO_RISK_SIGNALS && signalError === null;
-    if (quiet) {
-      const hit = this.allowed.get(action.principal)?.get(action.classification);
-      if (hit && hit.target === action.target && hit.protocol === action.protocol) return hit.verdict;
-    }
-    const decision = this.policy.evaluate(action, signals);
+    const outcome = this.decideInMemory(action, signals, signalError);
+    if (isVerdict(outcome)) return outcome;
+    // Anything beyond allow and deny needs state; without it, fail closed.
+    if (signalError !== null) throw asStoreError(signalError);
+    const decision = outcome;
     const { requirement } = decision;
     const base = { risk: decision.risk, requirement: requirement.kind, rules: decision.rules };
-    const because = decision.reasons.length > 0 ? ` (${decision.reasons.join('; ')})` : '';
-
-    if (requirement.kind === 'allow') {
-      const verdict = Object.freeze(allowVerdict({ ...base, path: 'policy', reason: `allowed by policy${because}` }));
-      if (quiet) {
-        let byClassification = this.allowed.get(action.principal);
-        if (!byClassification) this.allowed.set(action.principal, (byClassification = new WeakMap()));
-        byClassification.set(action.classification, { target: action.target, protocol: action.protocol, verdict });
-      }
-      return verdict;
-    }
-    // Anything beyond allow needs state; without it, fail closed.
-    if (signalError !== null) throw asStoreError(signalError);
-    if (requirement.kind === 'deny') {
-      const reason = requirement.reason ?? `denied by policy (${decision.risk} risk)${because}`;
-      return denyVerdict({ ...base, path: 'policy', reason, error: new ForbiddenError(reason) });
-    }
     if (this.draining) {
       const error = new ShuttingDownError('sidecar restarting, retry');
       return denyVerdict({ ...base, path: 'error', reason: error.message, error });
@@ -194,6 +196,31 @@ export class AirlockGate implements Gate {
       }
     }
     return this.hold(action, decision, options);
+  }
+
+  /** The allow or deny that memory alone decides, or the policy decision that needs more. */
+  private decideInMemory(action: Action, signals: RiskAssessment, signalError: unknown): Verdict | PolicyDecision {
+    const quiet = signals === NO_RISK_SIGNALS && signalError === null;
+    if (quiet) {
+      const hit = this.allowed.get(action.principal)?.get(action.classification);
+      if (hit && hit.target === action.target && hit.protocol === action.protocol) return hit.verdict;
+    }
+    const decision = this.policy.evaluate(action, signals);
+    const { requirement } = decision;
+    if (requirement.kind !== 'allow' && (requirement.kind !== 'deny' || signalError !== null)) return decision;
+    const base = { risk: decision.risk, requirement: requirement.kind, rules: decision.rules };
+    const because = decision.reasons.length > 0 ? ` (${decision.reasons.join('; ')})` : '';
+    if (requirement.kind === 'deny') {
+      const reason = requirement.reason ?? `denied by policy (${decision.risk} risk)${because}`;
+      return denyVerdict({ ...base, path: 'policy', reason, error: new ForbiddenError(reason) });
+    }
+    const verdict = Object.freeze(allowVerdict({ ...base, path: 'policy', reason: `allowed by policy${because}` }));
+    if (quiet) {
+      let byClassification = this.allowed.get(action.principal);
+      if (!byClassification) this.allowed.set(action.principal, (byClassification = new WeakMap()));
+      byClassification.set(action.classification, { target: action.target, protocol: action.protocol, verdict });
+    }
+    return verdict;
   }
 
   private async hold(action: Action, decision: PolicyDecision, options: GateCheckOptions): Promise<Verdict> {
@@ -288,4 +315,8 @@ export class AirlockGate implements Gate {
 
 function asStoreError(err: unknown): AirlockError {
   return err instanceof AirlockError ? err : new StoreUnavailableError('approval store unavailable', { cause: err });
+}
+
+function isVerdict(outcome: Verdict | PolicyDecision): outcome is Verdict {
+  return 'allowed' in outcome;
 }

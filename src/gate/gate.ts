@@ -32,4 +32,10 @@ export interface Gate {
   authenticate(request: AuthenticationRequest): Promise<Principal>;
   /** Decides one action; holds it while a step-up or approval is pending. Never rejects. */
   check(action: Action, options?: GateCheckOptions): Promise<Verdict>;
+  /**
+   * The same decision, made at once when memory alone decides it (a plain
+   * allow or deny); undefined means "call check()". Adapters use it to keep
+   * the common case free of promise hops.
+   */
+  checkNow?(action: Action): Verdict | undefined;
 }

@@ -15,8 +15,10 @@ export interface RiskAssessment {
 /** Reads risk signals; the adaptive-risk part implements it. */
 export interface RiskAssessor {
   assess(action: Action): Promise<RiskAssessment>;
+  /** The same answer without waiting, or undefined when only assess() can give it (the statement path's fast lane). */
+  assessNow?(action: Action): RiskAssessment | undefined;
 }
 
 export const NO_RISK_SIGNALS: RiskAssessment = Object.freeze({ raise: 0, reasons: [], rules: [], forceRevalidation: false });
 
-export const quietRiskAssessor: RiskAssessor = { assess: async () => NO_RISK_SIGNALS };
+export const quietRiskAssessor: RiskAssessor = { assess: async () => NO_RISK_SIGNALS, assessNow: () => NO_RISK_SIGNALS };

@@ -100,16 +100,24 @@ export class RiskSignals implements RiskAssessor {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  assess(action: Action): Promise<RiskAssessment> {
+  assessNow(action: Action): RiskAssessment | undefined {
     const now = this.clock.now();
     const subject = action.principal.subject;
     if (action.classification.risk === 'medium' && action.principal.deviceId !== undefined && (this.snapshot.hasNewDevices || this.deviceChecks.size > 0)) {
-      const pending = this.deviceChecks.get(action.sessionId);
-      if (pending) return pending.then(() => this.assess(action));
+      // Whether this session's device is new is still being looked up: only assess() can wait for it.
+      if (this.deviceChecks.has(action.sessionId)) return undefined;
       const session = this.snapshot.newDevice(action.sessionId, now);
-      if (session && this.config.new_device.raise_medium_to_step_up) return this.snapshot.newDeviceAnswer(session, subject, now);
+      if (session && this.config.new_device.raise_medium_to_step_up) return this.snapshot.newDeviceAssessment(session, subject, now);
     }
-    return this.snapshot.subjectAnswer(subject, now);
+    return this.snapshot.subjectAssessment(subject, now);
+  }
+
+  async assess(action: Action): Promise<RiskAssessment> {
+    for (;;) {
+      const assessment = this.assessNow(action);
+      if (assessment !== undefined) return assessment;
+      await this.deviceChecks.get(action.sessionId);
+    }
   }
 
   private onEvent(event: AirlockEvent): void {

@@ -28,12 +28,9 @@ interface SubjectEntry {
   readonly raises: Map<string, ActiveRaise>;
   /** Earliest `until` among raises: the next moment the answer changes. */
   nextExpiry: number;
-  /** The answer for actions without a new-device signal, prebuilt so assess() allocates nothing. */
-  answer: Promise<RiskAssessment>;
+  /** The assessment for actions without a new-device signal, prebuilt so assessing allocates nothing. */
   assessment: RiskAssessment;
 }
-
-const NO_RISK_ANSWER: Promise<RiskAssessment> = Promise.resolve(NO_RISK_SIGNALS);
 
 /**
  * What the feedback loop says right now, kept in memory so the per-statement
@@ -44,17 +41,15 @@ export class SignalSnapshot {
   private readonly subjects = new Map<string, SubjectEntry>();
   private readonly blocks = new Map<string, ActiveBlock>();
   private readonly newDevices = new Map<string, NewDeviceSession>();
-  /** Prebuilt answers for new-device sessions, keyed by the principal's own assessment they extend. */
-  private readonly newDeviceAnswers = new WeakMap<NewDeviceSession, { base: RiskAssessment; answer: Promise<RiskAssessment> }>();
-
-  static readonly noRisk = NO_RISK_ANSWER;
+  /** Prebuilt assessments for new-device sessions, keyed by the principal's own assessment they extend. */
+  private readonly newDeviceAssessments = new WeakMap<NewDeviceSession, { base: RiskAssessment; assessment: RiskAssessment }>();
 
   /** Adds or extends a raise (idempotent: a later `until` wins). */
   applyRaise(raise: ActiveRaise, now: number): void {
     if (!(raise.until > now)) return;
     let entry = this.subjects.get(raise.subject);
     if (!entry) {
-      entry = { raises: new Map(), nextExpiry: Infinity, answer: NO_RISK_ANSWER, assessment: NO_RISK_SIGNALS };
+      entry = { raises: new Map(), nextExpiry: Infinity, assessment: NO_RISK_SIGNALS };
       this.subjects.set(raise.subject, entry);
     }
     const current = entry.raises.get(raise.rule);
@@ -78,20 +73,16 @@ export class SignalSnapshot {
     this.newDevices.delete(sessionId);
   }
 
-  /** The principal's own raises; the shared NO_RISK answer when none apply. */
-  subjectAnswer(subject: string, now: number): Promise<RiskAssessment> {
+  /** The principal's own assessment now (expired raises dropped first); NO_RISK_SIGNALS when none applies. */
+  subjectAssessment(subject: string, now: number): RiskAssessment {
     const entry = this.subjects.get(subject);
-    if (entry === undefined) return NO_RISK_ANSWER;
+    if (entry === undefined) return NO_RISK_SIGNALS;
     if (now >= entry.nextExpiry) {
       for (const [rule, raise] of entry.raises) if (!(raise.until > now)) entry.raises.delete(rule);
       this.rebuild(subject, entry, now);
-      return this.subjects.get(subject)?.answer ?? NO_RISK_ANSWER;
+      return this.subjects.get(subject)?.assessment ?? NO_RISK_SIGNALS;
     }
-    return entry.answer;
-  }
-
-  subjectAssessment(subject: string): RiskAssessment {
-    return this.subjects.get(subject)?.assessment ?? NO_RISK_SIGNALS;
+    return entry.assessment;
   }
 
   newDevice(sessionId: string, now: number): NewDeviceSession | undefined {
@@ -102,15 +93,14 @@ export class SignalSnapshot {
     return undefined;
   }
 
-  /** The answer for a medium action in a new-device session: one more level, cached per session. */
-  newDeviceAnswer(session: NewDeviceSession, subject: string, now: number): Promise<RiskAssessment> {
-    void this.subjectAnswer(subject, now); // expires stale raises first
-    const base = this.subjectAssessment(subject);
-    const cached = this.newDeviceAnswers.get(session);
-    if (cached && cached.base === base) return cached.answer;
-    const answer = Promise.resolve(withNewDevice(base, session));
-    this.newDeviceAnswers.set(session, { base, answer });
-    return answer;
+  /** The assessment of a medium action in a new-device session: one more level, cached per session. */
+  newDeviceAssessment(session: NewDeviceSession, subject: string, now: number): RiskAssessment {
+    const base = this.subjectAssessment(subject, now);
+    const cached = this.newDeviceAssessments.get(session);
+    if (cached && cached.base === base) return cached.assessment;
+    const assessment = withNewDevice(base, session);
+    this.newDeviceAssessments.set(session, { base, assessment });
+    return assessment;
   }
 
   get hasNewDevices(): boolean {
@@ -157,7 +147,6 @@ export class SignalSnapshot {
       rules: Object.freeze(live.map((r) => r.rule)),
       forceRevalidation: true,
     });
-    entry.answer = Promise.resolve(entry.assessment);
   }
 }
 

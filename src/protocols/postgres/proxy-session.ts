@@ -335,10 +335,15 @@ export class ProxySession implements Cancellable {
     return this.gateQuery(buffer.subarray(start, end), text, classification);
   }
 
-  private async gateQuery(frame: Buffer, text: string, classification: Classification): Promise<void> {
+  private gateQuery(frame: Buffer, text: string, classification: Classification): Promise<void> | void {
     const details = readStatementDetails(classification);
     const gated = expandExecute(text, classification, details, this.registry, this.prepareEntry);
-    const verdict = await this.check(gated, this.reasonFor(details));
+    const verdict = this.check(gated, this.reasonFor(details));
+    if (verdict instanceof Promise) return verdict.then((v) => this.afterQueryVerdict(frame, details, v));
+    return this.afterQueryVerdict(frame, details, verdict);
+  }
+
+  private afterQueryVerdict(frame: Buffer, details: StatementDetails, verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(this.refusalOf(verdict), true);
     this.forward(frame);
@@ -360,7 +365,7 @@ export class ProxySession implements Cancellable {
     return this.gateBatch(sync);
   }
 
-  private async gateBatch(sync: boolean): Promise<void> {
+  private gateBatch(sync: boolean): Promise<void> | void {
     const executed = this.batch.executed;
     let gated: GatedCommand;
     let reasonDetails: StatementDetails | null = null;
@@ -376,10 +381,15 @@ export class ProxySession implements Cancellable {
         classification: mergeClassifications(parts.map((part) => part.classification)),
       };
     }
-    const verdict = await this.check(gated, reasonDetails ? this.reasonFor(reasonDetails) : this.reason);
+    const verdict = this.check(gated, reasonDetails ? this.reasonFor(reasonDetails) : this.reason);
+    if (verdict instanceof Promise) return verdict.then((v) => this.afterBatchVerdict(sync, v));
+    return this.afterBatchVerdict(sync, verdict);
+  }
+
+  private afterBatchVerdict(sync: boolean, verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(this.refusalOf(verdict), sync);
-    const entries = executed.slice();
+    const entries = this.batch.executed.slice();
     this.forwardBatch(sync);
     for (const entry of entries) this.applyDetails(readStatementDetails(entry.classification));
   }
@@ -433,7 +443,8 @@ export class ProxySession implements Cancellable {
 
   // ---- deciding ---------------------------------------------------------------------------------
 
-  private async check(gated: GatedCommand, reason: string | undefined): Promise<Verdict> {
+  /** The gate's verdict: at once when memory decides it, else after the wait (hold, store, signal lookup). */
+  private check(gated: GatedCommand, reason: string | undefined): Verdict | Promise<Verdict> {
     const action = createAction({
       principal: this.principal,
       protocol: 'postgres',
@@ -444,6 +455,13 @@ export class ProxySession implements Cancellable {
       classification: gated.classification,
       reason,
     });
+    // Nothing can interleave with a verdict given at once: no hold, no cancel, no notices.
+    const now = this.ctx.gate.checkNow?.(action);
+    if (now !== undefined) return now;
+    return this.waitForVerdict(action);
+  }
+
+  private async waitForVerdict(action: Action): Promise<Verdict> {
     this.inFlight = action;
     this.cancelledByClient = false;
     let verdict: Verdict;

@@ -173,4 +173,37 @@ describe('gate', () => {
     assert.equal(afterReload.allowed, false, 'a reload drops cached decisions');
     assert.deepEqual(afterReload.rules, ['no-selects']);
   });
+
+  it('decides at once what memory decides, audits it as check() does, and leaves the rest to check()', async () => {
+    h = coreHarness();
+    const gate = gateFor(h, { yaml: 'policy: { rules: [ { id: no-drop, match: { kinds: [drop] }, require: { deny: "no drops here" } } ] }' });
+    const allowed = gate.checkNow(action(alice, 'SELECT 1', 'low', { kinds: ['select'] }));
+    assert.equal(allowed?.allowed, true);
+    assert.deepEqual(allowed?.rules, ['default:low']);
+    const denied = gate.checkNow(action(alice, 'DROP TABLE t', 'critical'));
+    assert.equal(denied?.allowed, false);
+    assert.equal(denied?.reason, 'no drops here');
+    assert.deepEqual(
+      h.events.filter((e) => e.type === 'verdict').map((e) => e.data?.['allowed']),
+      [true, false],
+      'both verdicts audited',
+    );
+    // A step-up needs the grants store and perhaps a hold: not decided at once.
+    assert.equal(gate.checkNow(action(alice, 'UPDATE t SET x = 1 WHERE id = 1', 'medium', { kinds: ['update'] })), undefined);
+  });
+
+  it('leaves to check() what a risk signal still being looked up, or raising, decides', async () => {
+    h = coreHarness();
+    const pending: RiskAssessor = { assess: async () => NO_RISK_SIGNALS, assessNow: () => undefined };
+    assert.equal(gateFor(h, { risk: pending }).checkNow(action(alice, 'SELECT 1', 'low')), undefined);
+    const raising: RiskAssessor = {
+      assess: async () => ({ raise: 1, reasons: ['3 MFA failures in 10m'], rules: ['signal:mfa_failures'], forceRevalidation: true }),
+      assessNow: () => ({ raise: 1, reasons: ['3 MFA failures in 10m'], rules: ['signal:mfa_failures'], forceRevalidation: true }),
+    };
+    assert.equal(gateFor(h, { risk: raising }).checkNow(action(alice, 'SELECT 1', 'low')), undefined, 'raised to step-up');
+    const failing: RiskAssessor = { assess: async () => NO_RISK_SIGNALS, assessNow: () => { throw new Error('boom'); } };
+    assert.equal(gateFor(h, { risk: failing }).checkNow(action(alice, 'SELECT 1', 'low')), undefined);
+    const asyncOnly: RiskAssessor = { assess: async () => NO_RISK_SIGNALS };
+    assert.equal(gateFor(h, { risk: asyncOnly }).checkNow(action(alice, 'SELECT 1', 'low')), undefined);
+  });
 });
