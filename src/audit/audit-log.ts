@@ -1,11 +1,13 @@
 // The hash-chained audit log: one canonical JSON line per event, each naming
-// the hash of the one before, written through pino's destination (SonicBoom,
-// asynchronous). Secrets are censored in the same pass that serializes the
-// record, before hashing, so the chain verifies over exactly what was written.
+// the hash of the one before. Lines recorded in one event-loop turn are
+// written together: synchronously to a regular file, through pino's
+// destination (SonicBoom, asynchronous) to stdout or a pipe. Secrets are
+// censored in the same pass that serializes the record, before hashing, so the
+// chain verifies over exactly what was written.
 //
 // pino's logger is not used to serialize: its output has no stable key order
 // and its redaction runs after the point where the hash must be taken.
-import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { close, closeSync, fchmodSync, fstatSync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { compileRedactor } from '../logging/redactor.js';
@@ -54,12 +56,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let segmentReason: string | null = toStdout ? 'new chain on stdout' : null;
   let leadingNewline = false;
   let fd = 1;
+  let regularFile = false;
   if (!toStdout) {
     const path = resolve(options.file);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     fd = openSync(path, 'a+', 0o600);
     try {
       const stat = fstatSync(fd);
+      regularFile = stat.isFile();
       if ((stat.mode & 0o077) !== 0 && typeof process.getuid === 'function' && stat.uid === process.getuid()) fchmodSync(fd, 0o600);
       const tail = readChainTail(fd);
       if (tail.kind === 'intact') {
@@ -77,53 +81,56 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
   }
 
-  const sonic = pino.destination({ fd, sync: false });
-  let busy = false;
+  const sink = regularFile ? createFileSink(fd, onWriteError, onWriteOk) : createSonicSink(fd, onWriteError, onWriteOk);
   let closed = false;
   let closing: Promise<void> | null = null;
   let dropped = 0;
   let failing = false;
-  sonic.on('drain', () => {
-    busy = false;
-    failing = false;
-  });
-  sonic.on('error', (err: unknown) => {
-    busy = false;
+  function onWriteError(err: unknown): void {
     if (!failing) logger.error({ err, file: options.file }, 'audit log write failed');
     failing = true;
-  });
+  }
+  function onWriteOk(): void {
+    failing = false;
+  }
+
+  // Lines recorded in one event-loop turn leave in one write: a statement's
+  // verdict and its neighbours' cost one syscall, not one each.
+  const pending: string[] = [];
+  let pendingChars = 0;
+  let turn: NodeJS.Immediate | null = null;
+  function writePending(): void {
+    if (turn !== null) {
+      clearImmediate(turn);
+      turn = null;
+    }
+    if (pending.length === 0) return;
+    const chunk = pending.length === 1 ? (pending[0] as string) : pending.join('');
+    pending.length = 0;
+    pendingChars = 0;
+    sink.write(chunk);
+  }
+  function queue(text: string): void {
+    pending.push(text);
+    pendingChars += text.length;
+    if (pendingChars >= MAX_CHUNK_CHARS) writePending();
+    else if (turn === null) turn = setImmediate(writePending);
+  }
 
   function append(fields: Record<string, unknown>): void {
     const canonical = canonicalJson(fields, redactor);
     const hash = sha256Hex(canonical);
     seq = fields.seq as number;
     prev = hash;
-    busy = true;
-    sonic.write(sealLine(canonical, hash));
+    queue(sealLine(canonical, hash));
   }
 
-  if (leadingNewline) {
-    busy = true;
-    sonic.write('\n');
-  }
+  if (leadingNewline) queue('\n');
   if (segmentReason !== null) {
     seq = 0;
     prev = GENESIS;
     const at = clock.now();
     append({ seq: 1, prev: GENESIS, time: new Date(at).toISOString(), type: SEGMENT_TYPE, reason: segmentReason, ...(replica ? { replica } : {}) });
-  }
-
-  function waitIdle(): Promise<void> {
-    if (!busy) return Promise.resolve();
-    return new Promise((done) => {
-      const finish = (): void => {
-        sonic.off('drain', finish);
-        sonic.off('error', finish);
-        done();
-      };
-      sonic.on('drain', finish);
-      sonic.on('error', finish);
-    });
   }
 
   return {
@@ -140,25 +147,119 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     },
     async flush(): Promise<void> {
       if (closed) return closing ?? undefined;
-      await waitIdle();
-      if (!toStdout) {
-        await new Promise<void>((done) => sonic.flush(() => done()));
-      }
+      writePending();
+      await sink.idle();
+      if (!toStdout) await sink.sync();
     },
     close(): Promise<void> {
       if (closing) return closing;
       closed = true;
+      // Synchronously, so a SIGTERM drain that awaits close() writes this turn's lines and no immediate outlives the log.
+      writePending();
       closing = (async () => {
-        await waitIdle();
-        await new Promise<void>((done) => {
-          sonic.once('close', () => done());
-          sonic.once('error', () => done());
-          sonic.end();
-        });
+        await sink.idle();
+        await sink.close();
         if (dropped > 0) logger.warn({ dropped }, 'audit records after close were dropped');
       })();
       return closing;
     },
+  };
+}
+
+/** Upper bound of one coalesced write, in UTF-16 units (a cheap stand-in for bytes): a burst is written in pieces, not held. */
+const MAX_CHUNK_CHARS = 64 * 1024;
+
+/** Where coalesced chunks go. Errors are reported through the callbacks, never thrown. */
+interface ChunkSink {
+  write(chunk: string): void;
+  /** Resolves when every chunk written so far has been handed to the operating system (or failed). */
+  idle(): Promise<void>;
+  /** fsync where the descriptor supports it; errors ignored. */
+  sync(): Promise<void>;
+  /** fsync and close the descriptor (never stdout). */
+  close(): Promise<void>;
+}
+
+type ErrorReport = (err: unknown) => void;
+
+/**
+ * Regular files: write(2) on the event loop. It lands in the page cache without
+ * waiting for the disk, and costs less than SonicBoom's threadpool hop (futex
+ * and eventfd wake-ups per chunk). Measured on the 2-core bench VM, pgbench
+ * TPC-B -M simple through Airlock, 6 interleaved runs each, median proxy CPU
+ * per transaction: async SonicBoom 1,444 us (75 us of it on threadpool
+ * threads), coalesced + async 1,391 us, coalesced + sync 1,321 us (no
+ * threadpool work; main thread unchanged); strace -f: futex calls per
+ * transaction 11.3 -> 0.4. In isolation one record costs ~20 us of CPU
+ * written sync against ~40-45 us async. Pipes, terminals and stdout can block,
+ * so they keep the asynchronous path.
+ */
+function createFileSink(fd: number, onError: ErrorReport, onOk: () => void): ChunkSink {
+  // A write that failed part-way left a partial line: the next chunk starts on a fresh line.
+  let torn = false;
+  return {
+    write(chunk: string): void {
+      const bytes = Buffer.from(torn ? `\n${chunk}` : chunk);
+      let offset = 0;
+      try {
+        while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+        torn = false;
+        onOk();
+      } catch (err) {
+        torn = torn || offset > 0;
+        onError(err);
+      }
+    },
+    idle: () => Promise.resolve(),
+    sync: () => new Promise((done) => fsync(fd, () => done())),
+    close: () =>
+      new Promise((done) =>
+        fsync(fd, () =>
+          close(fd, (err) => {
+            if (err) onError(err);
+            done();
+          }),
+        ),
+      ),
+  };
+}
+
+/** stdout and anything that is not a regular file: SonicBoom, asynchronous, so a slow reader never stalls the proxy. */
+function createSonicSink(fd: number, onError: ErrorReport, onOk: () => void): ChunkSink {
+  const sonic = pino.destination({ fd, sync: false });
+  let busy = false;
+  sonic.on('drain', () => {
+    busy = false;
+    onOk();
+  });
+  sonic.on('error', (err: unknown) => {
+    busy = false;
+    onError(err);
+  });
+  return {
+    write(chunk: string): void {
+      busy = true;
+      sonic.write(chunk);
+    },
+    idle(): Promise<void> {
+      if (!busy) return Promise.resolve();
+      return new Promise((done) => {
+        const finish = (): void => {
+          sonic.off('drain', finish);
+          sonic.off('error', finish);
+          done();
+        };
+        sonic.on('drain', finish);
+        sonic.on('error', finish);
+      });
+    },
+    sync: () => new Promise((done) => sonic.flush(() => done())),
+    close: () =>
+      new Promise((done) => {
+        sonic.once('close', () => done());
+        sonic.once('error', () => done());
+        sonic.end();
+      }),
   };
 }
 
