@@ -1,10 +1,11 @@
 // Prometheus metrics. One Registry per instance (never prom-client's global
 // one), so two replicas can live in one process in tests. The Gate calls
-// verdict/holdStarted/holdEnded directly on its hot path: each is a Map lookup
-// of a cached `.labels(...)` child and one increment.
+// verdict() on every statement: a plain-number tally (label-tally.ts) read at
+// scrape time. holdStarted/holdEnded use cached `.labels(...)` children.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AirlockEvent, EventBus } from '../audit/events.js';
 import type { GateMetrics } from '../gate/gate-metrics.js';
+import { LabelTally } from './label-tally.js';
 
 /** Decision latency buckets: 10 ms to 30 min. */
 export const DECISION_LATENCY_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800];
@@ -41,11 +42,17 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
   if (options.defaultLabels) registry.setDefaultLabels({ ...options.defaultLabels });
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
-  const verdicts = new Counter({
+  const verdictTally = new LabelTally(['protocol', 'requirement', 'outcome', 'path'] as const);
+  new Counter({
     name: 'airlock_verdicts_total',
     help: 'Gate verdicts by protocol, requirement, outcome and how they were reached.',
     labelNames: ['protocol', 'requirement', 'outcome', 'path'] as const,
     registers: [registry],
+    collect() {
+      // Totals only grow, so resetting and setting them again keeps the counter monotonic.
+      this.reset();
+      for (const { labels, count } of verdictTally.totals()) this.inc(labels, count);
+    },
   });
   const held = new Gauge({ name: 'airlock_held_actions', help: 'Actions currently held waiting for step-up or approval.', registers: [registry] });
   const latency = new Histogram({
@@ -76,7 +83,6 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
   });
 
   // Label values come from closed sets (protocols, requirements, paths, channels), so the caches stay small.
-  const verdictChildren = new Map<string, Incrementer>();
   const latencyChildren = new Map<string, { observe(value: number): void }>();
   const authChildren = new Map<string, Incrementer>();
   const simple = <L extends string>(counter: Counter<L>, label: L) => {
@@ -97,13 +103,7 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
   return {
     registry,
     verdict(protocol, requirement, outcome, path) {
-      const key = `${protocol}\0${requirement}\0${outcome}\0${path}`;
-      let child = verdictChildren.get(key);
-      if (!child) {
-        child = verdicts.labels(protocol, requirement, outcome, path);
-        verdictChildren.set(key, child);
-      }
-      child.inc();
+      verdictTally.inc(protocol, requirement, outcome, path);
     },
     holdStarted() {
       held.inc();

@@ -29,6 +29,19 @@ describe('metrics', () => {
     assert.equal(line(body, 'airlock_decision_latency_seconds_count{requirement="step_up"}'), 1);
   });
 
+  it('keeps verdict counts monotonic across scrapes, with the default labels', async () => {
+    const metrics = createMetrics({ processMetrics: false, defaultLabels: { replica: 'a' } });
+    const series = 'airlock_verdicts_total{protocol="postgres",requirement="allow",outcome="allow",path="policy",replica="a"}';
+    for (let i = 0; i < 3; i++) metrics.verdict('postgres', 'allow', 'allow', 'policy');
+    assert.equal(line((await metrics.render()).body, series), 3);
+    assert.equal(line((await metrics.render()).body, series), 3, 'a scrape does not count twice');
+    metrics.verdict('postgres', 'allow', 'allow', 'policy');
+    metrics.verdict('postgres', 'step_up', 'deny', 'policy');
+    const { body } = await metrics.render();
+    assert.equal(line(body, series), 4);
+    assert.equal(line(body, 'airlock_verdicts_total{protocol="postgres",requirement="step_up",outcome="deny",path="policy",replica="a"}'), 1);
+  });
+
   it('maps bus events to counters and does not count verdict events twice', async () => {
     const metrics = createMetrics({ processMetrics: false });
     const bus = new EventBus();
