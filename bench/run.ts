@@ -14,6 +14,7 @@ import { profileAirlock } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
 import type { BenchResults, CellSummary, RunRecord } from './lib/results.js';
 import { runScale } from './lib/scale.js';
+import { cpuTimeMs } from './lib/processes.js';
 import { startPgBouncer, type Service, type ServiceContext } from './lib/services.js';
 import { SampleBuffer, mean } from './lib/stats.js';
 import { measureStartup } from './lib/startup-time.js';
@@ -118,8 +119,11 @@ async function throughput(): Promise<{ runs: RunRecord[]; summary: CellSummary[]
           const cell = pooled.get(key) ?? { samples: new SampleBuffer(), tps: [], transactions: 0, failed: 0 };
           pooled.set(key, cell);
           let sample: RunSample;
+          const service = target.service ? (services.get(target.service) ?? null) : null;
+          let cpuBefore: Awaited<ReturnType<typeof cpuTimeMs>> = null;
           try {
-            sample = await workload.run(target.connection(target.service ? (services.get(target.service) ?? null) : null), options);
+            cpuBefore = service ? await cpuTimeMs(service.process.pid) : null;
+            sample = await workload.run(target.connection(service), options);
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             errors.push(`${workload.name} / ${target.name} round ${round + 1}: ${message}`);
@@ -127,9 +131,14 @@ async function throughput(): Promise<{ runs: RunRecord[]; summary: CellSummary[]
             runs.push({ workload: workload.name, target: target.name, round: round + 1, tps: Number.NaN, pgbenchLatencyAvgMs: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, transactions: 0, failed: 0, error: message });
             continue;
           }
+          const cpuAfter = service ? await cpuTimeMs(service.process.pid) : null;
+          const cpu = cpuBefore && cpuAfter && sample.transactions > 0
+            ? { proxyCpuUserUs: ((cpuAfter.userMs - cpuBefore.userMs) * 1000) / sample.transactions, proxyCpuSysUs: ((cpuAfter.sysMs - cpuBefore.sysMs) * 1000) / sample.transactions }
+            : null;
           const s = sample.latencies.summary();
-          log(`  ${sample.tps.toFixed(0)} tps, avg ${sample.latencyAvgMs.toFixed(3)} ms, p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms`);
-          runs.push({ workload: workload.name, target: target.name, round: round + 1, tps: sample.tps, pgbenchLatencyAvgMs: sample.latencyAvgMs, p50Ms: s.p50, p99Ms: s.p99, transactions: sample.transactions, failed: sample.failed });
+          const cpuNote = cpu ? `, proxy CPU ${cpu.proxyCpuUserUs.toFixed(1)} + ${cpu.proxyCpuSysUs.toFixed(1)} µs/tx (user + sys)` : '';
+          log(`  ${sample.tps.toFixed(0)} tps, avg ${sample.latencyAvgMs.toFixed(3)} ms, p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms${cpuNote}`);
+          runs.push({ workload: workload.name, target: target.name, round: round + 1, tps: sample.tps, pgbenchLatencyAvgMs: sample.latencyAvgMs, p50Ms: s.p50, p99Ms: s.p99, transactions: sample.transactions, failed: sample.failed, ...(cpu ?? {}) });
           cell.samples.append(sample.latencies);
           cell.tps.push(sample.tps);
           cell.transactions += sample.transactions;
@@ -156,6 +165,8 @@ async function throughput(): Promise<{ runs: RunRecord[]; summary: CellSummary[]
       if (!cell || cell.tps.length === 0) continue;
       const lat = cell.samples.summary();
       const tps = mean(cell.tps);
+      const cpuRuns = runs.filter((r) => r.workload === workload.name && r.target === target.name && r.proxyCpuUserUs !== undefined);
+      const cpuMean = (pick: (r: RunRecord) => number) => (cpuRuns.length > 0 ? mean(cpuRuns.map(pick)) : Number.NaN);
       summary.push({
         workload: workload.name,
         target: target.name,
@@ -173,6 +184,8 @@ async function throughput(): Promise<{ runs: RunRecord[]; summary: CellSummary[]
         addedAvgMs: direct ? lat.mean - direct.lat.mean : Number.NaN,
         addedP50Ms: direct ? lat.p50 - direct.lat.p50 : Number.NaN,
         addedP99Ms: direct ? lat.p99 - direct.lat.p99 : Number.NaN,
+        proxyCpuUserUs: cpuMean((r) => r.proxyCpuUserUs ?? Number.NaN),
+        proxyCpuSysUs: cpuMean((r) => r.proxyCpuSysUs ?? Number.NaN),
       });
     }
   }

@@ -132,3 +132,20 @@ export async function rssBytes(pid: number): Promise<number> {
     return Number.NaN;
   }
 }
+
+/** CPU time a process has used so far, ms (user and system, all threads), from /proc/PID/stat. */
+export async function cpuTimeMs(pid: number): Promise<{ userMs: number; sysMs: number } | null> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const tick = 1000 / CLOCK_TICKS_PER_SECOND;
+    return { userMs: Number(fields[11]) * tick, sysMs: Number(fields[12]) * tick };
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
+const CLOCK_TICKS_PER_SECOND = 100;

@@ -9,12 +9,26 @@ function cell(results: BenchResults, workload: string, target: string): CellSumm
   return results.summary.find((c) => c.workload === workload && c.target === target);
 }
 
+function cpuTotal(c: CellSummary): number {
+  return (c.proxyCpuUserUs ?? Number.NaN) + (c.proxyCpuSysUs ?? Number.NaN);
+}
+
+function cpuCell(c: CellSummary): string {
+  const total = cpuTotal(c);
+  return Number.isFinite(total) ? `${f(total, 1)} (${f(c.proxyCpuUserUs, 1)} + ${f(c.proxyCpuSysUs, 1)})` : '';
+}
+
+function cpuRatio(c: CellSummary, bouncer: CellSummary): string {
+  const ratio = cpuTotal(c) / cpuTotal(bouncer);
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '';
+}
+
 function throughputTables(results: BenchResults): string[] {
   const lines: string[] = [];
   for (const w of results.workloads) {
     lines.push(`### ${w.name}: ${w.description}`, '', `\`${w.command}\``, '');
-    lines.push('| target | TPS | TPS vs direct | TPS vs PgBouncer | avg ms | p50 ms | p99 ms | added avg ms | added p50 ms | added p99 ms | added avg vs PgBouncer\'s |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('| target | TPS | TPS vs direct | TPS vs PgBouncer | avg ms | p50 ms | p99 ms | added avg ms | added p50 ms | added p99 ms | added avg vs PgBouncer\'s | proxy CPU µs/tx (user + sys) | proxy CPU vs PgBouncer |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const bouncer = cell(results, w.name, 'pgbouncer');
     for (const t of results.targets) {
       const c = cell(results, w.name, t.name);
@@ -22,7 +36,7 @@ function throughputTables(results: BenchResults): string[] {
       const vsBouncer = bouncer && t.name !== 'direct' ? signed(c.addedAvgMs - bouncer.addedAvgMs) : '';
       const rounds = c.tpsRounds.map((x) => x.toFixed(0)).join(' / ');
       lines.push(
-        `| ${t.name} | ${f(c.tps, 0)} <sub>(${rounds})</sub> | ${pct(c.tpsVsDirect)} | ${pct(c.tpsVsPgbouncer)} | ${f(c.avgMs, 3)} | ${f(c.p50Ms, 3)} | ${f(c.p99Ms, 3)} | ${t.name === 'direct' ? '' : signed(c.addedAvgMs)} | ${t.name === 'direct' ? '' : signed(c.addedP50Ms)} | ${t.name === 'direct' ? '' : signed(c.addedP99Ms)} | ${vsBouncer} |`,
+        `| ${t.name} | ${f(c.tps, 0)} <sub>(${rounds})</sub> | ${pct(c.tpsVsDirect)} | ${pct(c.tpsVsPgbouncer)} | ${f(c.avgMs, 3)} | ${f(c.p50Ms, 3)} | ${f(c.p99Ms, 3)} | ${t.name === 'direct' ? '' : signed(c.addedAvgMs)} | ${t.name === 'direct' ? '' : signed(c.addedP50Ms)} | ${t.name === 'direct' ? '' : signed(c.addedP99Ms)} | ${vsBouncer} | ${cpuCell(c)} | ${bouncer ? cpuRatio(c, bouncer) : ''} |`,
       );
     }
     lines.push('');

@@ -15,6 +15,9 @@ export interface RunRecord {
   readonly p99Ms: number;
   readonly transactions: number;
   readonly failed: number;
+  /** CPU the proxy process used per transaction during the run, µs (absent for direct). */
+  readonly proxyCpuUserUs?: number;
+  readonly proxyCpuSysUs?: number;
   readonly error?: string;
 }
 
@@ -38,6 +41,9 @@ export interface CellSummary {
   readonly addedAvgMs: number;
   readonly addedP50Ms: number;
   readonly addedP99Ms: number;
+  /** Proxy CPU per transaction over the rounds, µs (NaN for direct). */
+  readonly proxyCpuUserUs: number;
+  readonly proxyCpuSysUs: number;
 }
 
 export interface BenchResults {
