@@ -19,6 +19,10 @@ export class ExtendedBatch {
   private runBuffer: Buffer | null = null;
   private runStart = 0;
   private runEnd = 0;
+  // The unnamed statement and portal, which nearly every batch touches, live in fields: a Map
+  // cleared after every batch would allocate a new table each time. undefined: untouched.
+  private unnamedStatement: StatementEntry | null | undefined = undefined;
+  private unnamedPortal: StatementEntry | null | undefined = undefined;
   private readonly statements = new Map<string, StatementEntry | null>();
   private readonly portals = new Map<string, StatementEntry | null>();
 
@@ -47,11 +51,14 @@ export class ExtendedBatch {
   }
 
   parse(name: string, entry: StatementEntry): void {
-    this.statements.set(name, entry);
+    if (name === '') this.unnamedStatement = entry;
+    else this.statements.set(name, entry);
   }
 
   bind(portal: string, statementName: string): void {
-    this.portals.set(portal, this.lookupStatement(statementName) ?? unknownStatement('statement', statementName));
+    const entry = this.lookupStatement(statementName) ?? unknownStatement('statement', statementName);
+    if (portal === '') this.unnamedPortal = entry;
+    else this.portals.set(portal, entry);
   }
 
   execute(portal: string): void {
@@ -60,23 +67,21 @@ export class ExtendedBatch {
   }
 
   closeStatement(name: string): void {
-    this.statements.set(name, null);
+    if (name === '') this.unnamedStatement = null;
+    else this.statements.set(name, null);
   }
 
   closePortal(name: string): void {
-    this.portals.set(name, null);
+    if (name === '') this.unnamedPortal = null;
+    else this.portals.set(name, null);
   }
 
   /** The batch was forwarded: what it prepared, bound and closed now exists upstream. */
   commit(): void {
-    for (const [name, entry] of this.statements) {
-      if (entry) this.registry.statements.set(name, entry);
-      else this.registry.statements.delete(name);
-    }
-    for (const [name, entry] of this.portals) {
-      if (entry) this.registry.portals.set(name, entry);
-      else this.registry.portals.delete(name);
-    }
+    if (this.unnamedStatement !== undefined) applyTo(this.registry.statements, '', this.unnamedStatement);
+    if (this.unnamedPortal !== undefined) applyTo(this.registry.portals, '', this.unnamedPortal);
+    if (this.statements.size > 0) for (const [name, entry] of this.statements) applyTo(this.registry.statements, name, entry);
+    if (this.portals.size > 0) for (const [name, entry] of this.portals) applyTo(this.registry.portals, name, entry);
   }
 
   reset(): void {
@@ -86,19 +91,26 @@ export class ExtendedBatch {
     this.executed.length = 0;
     this.runs.length = 0;
     this.runBuffer = null;
+    this.unnamedStatement = undefined;
+    this.unnamedPortal = undefined;
     if (this.statements.size > 0) this.statements.clear();
     if (this.portals.size > 0) this.portals.clear();
   }
 
   private lookupStatement(name: string): StatementEntry | undefined {
-    const local = this.statements.get(name);
+    const local = name === '' ? this.unnamedStatement : this.statements.get(name);
     if (local !== undefined) return local ?? undefined;
     return this.registry.statement(name);
   }
 
   private lookupPortal(name: string): StatementEntry | undefined {
-    const local = this.portals.get(name);
+    const local = name === '' ? this.unnamedPortal : this.portals.get(name);
     if (local !== undefined) return local ?? undefined;
     return this.registry.portal(name);
   }
+}
+
+function applyTo(registry: Map<string, StatementEntry>, name: string, entry: StatementEntry | null): void {
+  if (entry) registry.set(name, entry);
+  else registry.delete(name);
 }

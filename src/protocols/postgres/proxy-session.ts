@@ -101,7 +101,7 @@ export class ProxySession implements Cancellable {
 
   private readonly onClientData = (chunk: Buffer): void => {
     this.framer.push(chunk);
-    if (!this.pumping) void this.pump();
+    if (!this.pumping) this.pump();
     else if (this.framer.pendingBytes > MAX_BACKLOG_BYTES) this.updateClientFlow();
   };
   private readonly onUpstreamData = (chunk: Buffer): void => {
@@ -207,43 +207,72 @@ export class ProxySession implements Cancellable {
       this.expiryTimer = setTimeout(() => this.terminate('airlock: your token expired; reconnect with a fresh one'), Math.max(0, remaining));
       this.expiryTimer.unref();
     }
-    if (this.framer.pendingBytes > 0) void this.pump();
+    if (this.framer.pendingBytes > 0) this.pump();
   }
 
   // ---- client messages -------------------------------------------------------------------------
 
-  private async pump(): Promise<void> {
+  /** Runs the client's messages in order; a message that must wait (a hold, a refusal) pauses the rest until it is done. */
+  private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
-    const framer = this.framer;
+    this.pumpOn();
+  }
+
+  // Not an async function: the common case (every message decided at once) allocates no promise.
+  private pumpOn(): void {
+    let waiting: Promise<void> | void = undefined;
     try {
-      while (this.state === SessionState.Ready) {
-        const result = framer.next();
-        if (result === NEED_MORE) break;
-        if (result === FRAME_ERROR) {
-          this.ctx.counters.protocolErrors++;
-          this.fatal(framer.error.includes('exceeds') ? '54000' : '08P01', `airlock: ${framer.error}`);
-          return;
-        }
-        const pending = this.dispatch(framer.code, framer.buffer, framer.frameStart, framer.bodyStart, framer.frameEnd);
-        if (pending) await pending;
-        else if (this.batch.bytesHeld > this.ctx.config.max_message_bytes) {
-          this.ctx.counters.protocolErrors++;
-          this.fatal('54000', `airlock: an extended-protocol batch exceeds ${this.ctx.config.max_message_bytes} bytes without a Sync or Flush`);
-          return;
-        }
-      }
+      waiting = this.runMessages();
     } catch (err) {
-      if (err instanceof BadRequestError) {
+      this.pumpFailed(err);
+    }
+    if (waiting) {
+      waiting.then(
+        () => this.pumpOn(),
+        (err: unknown) => {
+          this.pumpFailed(err);
+          this.pumpDone();
+        },
+      );
+      return;
+    }
+    this.pumpDone();
+  }
+
+  private pumpDone(): void {
+    this.pumping = false;
+    this.updateClientFlow();
+  }
+
+  /** Dispatches framed messages until input runs out, the session stops, or one returns something to wait for. */
+  private runMessages(): Promise<void> | void {
+    const framer = this.framer;
+    while (this.state === SessionState.Ready) {
+      const result = framer.next();
+      if (result === NEED_MORE) return;
+      if (result === FRAME_ERROR) {
         this.ctx.counters.protocolErrors++;
-        this.fatal('08P01', `airlock: ${err.message}`);
-      } else {
-        this.log.error({ err }, 'postgres session failed');
-        this.fatal('XX000', 'airlock: internal error');
+        this.fatal(framer.error.includes('exceeds') ? '54000' : '08P01', `airlock: ${framer.error}`);
+        return;
       }
-    } finally {
-      this.pumping = false;
-      this.updateClientFlow();
+      const pending = this.dispatch(framer.code, framer.buffer, framer.frameStart, framer.bodyStart, framer.frameEnd);
+      if (pending) return pending;
+      if (this.batch.bytesHeld > this.ctx.config.max_message_bytes) {
+        this.ctx.counters.protocolErrors++;
+        this.fatal('54000', `airlock: an extended-protocol batch exceeds ${this.ctx.config.max_message_bytes} bytes without a Sync or Flush`);
+        return;
+      }
+    }
+  }
+
+  private pumpFailed(err: unknown): void {
+    if (err instanceof BadRequestError) {
+      this.ctx.counters.protocolErrors++;
+      this.fatal('08P01', `airlock: ${err.message}`);
+    } else {
+      this.log.error({ err }, 'postgres session failed');
+      this.fatal('XX000', 'airlock: internal error');
     }
   }
 
