@@ -16,7 +16,7 @@ export const postgresListenerSchema = z
     plaintext: z.enum(['never', 'loopback', 'always']).default('loopback').describe('Where a password may be sent without TLS.'),
     max_message_bytes: z.int().min(1024).default(67_108_864).describe('Largest client message accepted.'),
     notice_interval: duration('15s').describe('How often a held statement repeats its notice.'),
-    classification_cache_size: z.int().min(0).default(10_000).describe('LRU entries of statement classifications.'),
+    classification_cache_size: z.int().min(0).default(10_000).describe('LRU entries of statement classifications by exact text, and as many again by literal shape; 0 disables both.'),
     max_connections: z.int().min(1).default(10_000),
   })
   .prefault({});
