@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash as oneShotHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../identity/principal.js';
 import type { RiskLevel } from '../policy/risk-level.js';
 
@@ -49,8 +49,8 @@ export interface Action extends ActionInput {
 
 /** Canonical form of what an action does; the hash an approval is bound to. */
 export function actionHash(protocol: Protocol, target: string, command: string): string {
-  // JSON gives unambiguous delimiting of the three parts.
-  return createHash('sha256').update(JSON.stringify([protocol, target, command])).digest('hex');
+  // JSON gives unambiguous delimiting of the three parts; the one-shot hash allocates no Hash object.
+  return oneShotHash('sha256', JSON.stringify([protocol, target, command]), 'hex');
 }
 
 /**
