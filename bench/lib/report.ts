@@ -44,6 +44,33 @@ function throughputTables(results: BenchResults): string[] {
   return lines;
 }
 
+/** Proxy CPU per transaction side by side: what a proxy costs the machine, whatever else runs on it. */
+function cpuTable(results: BenchResults): string[] {
+  const proxies = results.targets.map((t) => t.name).filter((name) => results.summary.some((c) => c.target === name && Number.isFinite(cpuTotal(c))));
+  if (proxies.length === 0) return [];
+  const lines = [
+    '## Proxy CPU per transaction',
+    '',
+    'CPU time the proxy process used (all threads, from `/proc/PID/stat`) divided by the transactions pgbench completed, mean of the rounds, µs: user + system. ' +
+      'On a machine where pgbench, PostgreSQL and the proxy share the cores, TPS follows this figure.',
+    '',
+    `| workload | ${proxies.join(' | ')} |`,
+    `| --- | ${proxies.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const w of results.workloads) {
+    const bouncer = cell(results, w.name, 'pgbouncer');
+    const cells = proxies.map((name) => {
+      const c = cell(results, w.name, name);
+      if (!c) return '';
+      const ratio = bouncer && name !== 'pgbouncer' ? ` = ${cpuRatio(c, bouncer)}` : '';
+      return `${cpuCell(c)}${ratio}`;
+    });
+    lines.push(`| ${w.name} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
 interface Check {
   readonly goal: string;
   readonly measured: string;
@@ -136,6 +163,7 @@ export function renderMarkdown(results: BenchResults): string {
     '| --- | --- | :---: |',
     ...checks(results).map((c) => `| ${c.goal} | ${c.measured} | ${c.met === null ? '?' : c.met ? 'yes' : '**no**'} |`),
     '',
+    ...cpuTable(results),
     '## Throughput and latency',
     '',
     ...throughputTables(results),
