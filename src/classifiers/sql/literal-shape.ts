@@ -41,38 +41,37 @@ export interface LiteralShape {
 const MARKER = '\u0001';
 const INT4_MAX = 2_147_483_647;
 
-const enum Ch {
-  Tab = 9,
-  Newline = 10,
-  FormFeed = 12,
-  Return = 13,
-  Space = 32,
-  DoubleQuote = 34,
-  Dollar = 36,
-  Ampersand = 38,
-  Quote = 39,
-  Star = 42,
-  Minus = 45,
-  Dot = 46,
-  Slash = 47,
-  Zero = 48,
-  Nine = 57,
-  Backslash = 92,
-  Underscore = 95,
-  Tilde = 126,
-}
+// Character codes (plain constants: an enum would be an object read on every character).
+const CH_TAB = 9;
+const CH_NEWLINE = 10;
+const CH_FORM_FEED = 12;
+const CH_RETURN = 13;
+const CH_SPACE = 32;
+const CH_DOUBLE_QUOTE = 34;
+const CH_DOLLAR = 36;
+const CH_AMPERSAND = 38;
+const CH_QUOTE = 39;
+const CH_STAR = 42;
+const CH_MINUS = 45;
+const CH_DOT = 46;
+const CH_SLASH = 47;
+const CH_ZERO = 48;
+const CH_NINE = 57;
+const CH_BACKSLASH = 92;
+const CH_UNDERSCORE = 95;
+const CH_TILDE = 126;
 
 function isDigit(c: number): boolean {
-  return c >= Ch.Zero && c <= Ch.Nine;
+  return c >= CH_ZERO && c <= CH_NINE;
 }
 
 function isIdentChar(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || isDigit(c) || c === Ch.Underscore;
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || isDigit(c) || c === CH_UNDERSCORE;
 }
 
 /** Printable ASCII or the whitespace PostgreSQL's lexer accepts (space, \t, \n, \r, \f). */
 function isAccepted(c: number): boolean {
-  return (c >= Ch.Space && c <= Ch.Tilde) || c === Ch.Tab || c === Ch.Newline || c === Ch.Return || c === Ch.FormFeed;
+  return (c >= CH_SPACE && c <= CH_TILDE) || c === CH_TAB || c === CH_NEWLINE || c === CH_RETURN || c === CH_FORM_FEED;
 }
 
 /** Whether the `-` at `at` follows an operand (so it subtracts) rather than an operator or an opening. */
@@ -80,12 +79,12 @@ function followsOperand(sql: string, at: number): boolean {
   let j = at - 1;
   while (j >= 0) {
     const c = sql.charCodeAt(j);
-    if (c !== Ch.Space && c !== Ch.Tab && c !== Ch.Newline && c !== Ch.Return && c !== Ch.FormFeed) break;
+    if (c !== CH_SPACE && c !== CH_TAB && c !== CH_NEWLINE && c !== CH_RETURN && c !== CH_FORM_FEED) break;
     j--;
   }
   if (j < 0) return false;
   const p = sql.charCodeAt(j);
-  return isIdentChar(p) || p === Ch.Quote || p === Ch.DoubleQuote || p === 41 /* ) */ || p === 93 /* ] */;
+  return isIdentChar(p) || p === CH_QUOTE || p === CH_DOUBLE_QUOTE || p === 41 /* ) */ || p === 93 /* ] */;
 }
 
 /** The shape of `sql`, or undefined when it has no literal or leaves the accepted subset. */
@@ -97,37 +96,37 @@ export function literalShape(sql: string): LiteralShape | undefined {
   let i = 0;
   while (i < n) {
     const c = sql.charCodeAt(i);
-    if (!isAccepted(c) || c === Ch.Dollar || c === Ch.Backslash || c === Ch.Ampersand) return undefined;
-    if ((c === Ch.Minus || c === Ch.Slash) && i + 1 < n) {
+    if (!isAccepted(c) || c === CH_DOLLAR || c === CH_BACKSLASH || c === CH_AMPERSAND) return undefined;
+    if ((c === CH_MINUS || c === CH_SLASH) && i + 1 < n) {
       const d = sql.charCodeAt(i + 1);
-      if ((c === Ch.Minus && d === Ch.Minus) || (c === Ch.Slash && d === Ch.Star)) return undefined;
+      if ((c === CH_MINUS && d === CH_MINUS) || (c === CH_SLASH && d === CH_STAR)) return undefined;
     }
-    if (c === Ch.DoubleQuote) {
+    if (c === CH_DOUBLE_QUOTE) {
       // A quoted identifier is kept as written; `""` inside it is a quote.
       i++;
       for (;;) {
         if (i >= n) return undefined;
         const d = sql.charCodeAt(i);
-        if (!isAccepted(d) || d === Ch.Backslash || d === Ch.Dollar) return undefined;
+        if (!isAccepted(d) || d === CH_BACKSLASH || d === CH_DOLLAR) return undefined;
         i++;
-        if (d === Ch.DoubleQuote) {
-          if (i < n && sql.charCodeAt(i) === Ch.DoubleQuote) i++;
+        if (d === CH_DOUBLE_QUOTE) {
+          if (i < n && sql.charCodeAt(i) === CH_DOUBLE_QUOTE) i++;
           else break;
         }
       }
       continue;
     }
-    if (c === Ch.Quote) {
+    if (c === CH_QUOTE) {
       if (i > 0 && isIdentChar(sql.charCodeAt(i - 1))) return undefined;
       const start = i;
       i++;
       for (;;) {
         if (i >= n) return undefined;
         const d = sql.charCodeAt(i);
-        if (!isAccepted(d) || d === Ch.Backslash) return undefined;
+        if (!isAccepted(d) || d === CH_BACKSLASH) return undefined;
         i++;
-        if (d === Ch.Quote) {
-          if (i < n && sql.charCodeAt(i) === Ch.Quote) i++;
+        if (d === CH_QUOTE) {
+          if (i < n && sql.charCodeAt(i) === CH_QUOTE) i++;
           else break;
         }
       }
@@ -141,30 +140,30 @@ export function literalShape(sql: string): LiteralShape | undefined {
       while (i < n && isIdentChar(sql.charCodeAt(i))) i++;
       continue;
     }
-    const negated = c === Ch.Minus && i + 1 < n && isDigit(sql.charCodeAt(i + 1)) && !followsOperand(sql, i);
+    const negated = c === CH_MINUS && i + 1 < n && isDigit(sql.charCodeAt(i + 1)) && !followsOperand(sql, i);
     if (negated || isDigit(c)) {
-      if (i > 0 && sql.charCodeAt(i - 1) === Ch.Dot) return undefined;
+      if (i > 0 && sql.charCodeAt(i - 1) === CH_DOT) return undefined;
       // PostgreSQL folds a unary minus into the constant and reports the minus as its location.
       const offset = i;
       if (negated) i++;
       const start = i;
       while (i < n && isDigit(sql.charCodeAt(i))) i++;
       let kind: LiteralKind = 'I';
-      if (i < n && sql.charCodeAt(i) === Ch.Dot) {
+      if (i < n && sql.charCodeAt(i) === CH_DOT) {
         if (i + 1 >= n || !isDigit(sql.charCodeAt(i + 1))) return undefined;
         i++;
         while (i < n && isDigit(sql.charCodeAt(i))) i++;
         kind = 'F';
       }
-      if (i < n && (isIdentChar(sql.charCodeAt(i)) || sql.charCodeAt(i) === Ch.Dot)) return undefined;
+      if (i < n && (isIdentChar(sql.charCodeAt(i)) || sql.charCodeAt(i) === CH_DOT)) return undefined;
       // PostgreSQL lexes an integer that does not fit int4 as FCONST.
-      if (kind === 'I' && (i - start > 10 || Number(sql.slice(start, i)) > INT4_MAX)) kind = 'F';
+      if (kind === 'I' && i - start >= 10 && (i - start > 10 || Number(sql.slice(start, i)) > INT4_MAX)) kind = 'F';
       key += `${sql.slice(copied, start)}${MARKER}${kind}`;
       copied = i;
       literals.push({ offset, kind });
       continue;
     }
-    if (c === Ch.Dot && i + 1 < n && isDigit(sql.charCodeAt(i + 1))) return undefined;
+    if (c === CH_DOT && i + 1 < n && isDigit(sql.charCodeAt(i + 1))) return undefined;
     i++;
   }
   if (literals.length === 0) return undefined;
