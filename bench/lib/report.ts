@@ -236,6 +236,9 @@ export function renderMarkdown(results: BenchResults): string {
       '',
       'By area: ' + p.summary.byArea.map((a) => `${a.area} ${f(a.selfPercent, 1)}%`).join(', ') + '.',
       '',
+      "V8's sampler measures wall time on the main thread: `writeBuffer` (the socket write(2)) includes the time the thread is " +
+        'descheduled when its write wakes PostgreSQL or pgbench on a busy core. The proxy CPU table above is the CPU measure.',
+      '',
     );
   } else lines.push('Not run.', '');
 
