@@ -112,7 +112,12 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
   }
   if (statements.length === 0) return alone(result('low', [], [], ['empty'], emptyDetails()));
   const reads = literals !== undefined ? new LiteralReads() : undefined;
-  const tracked = reads !== undefined && trapShapeLiterals(statements, literals!, reads);
+  let tracked = false;
+  try {
+    tracked = reads !== undefined && trapShapeLiterals(statements, literals!, reads);
+  } catch {
+    // Not provable: classified on its own, never shared.
+  }
   try {
     let risk: RiskLevel = 'low';
     const kinds: string[] = [];
@@ -120,7 +125,7 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
     const flags = new Set<string>();
     const details = emptyDetails();
     for (const statement of statements) {
-      const ctx = tracked ? trackedContext(parser, statement.text, reads) : { parser, text: statement.text, depth: 0, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
+      const ctx = tracked && reads ? trackedContext(parser, statement.text, reads) : { parser, text: statement.text, depth: 0, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
       const facts = analyzeStatement(statement.stmt, ctx);
       if (facts.kinds.length === 0) facts.kind('unknown');
       risk = maxRisk(risk, facts.risk);
@@ -138,7 +143,7 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
     const actsOnSession = details.settings.length + details.prepare.length + details.execute.length + details.deallocate.length > 0;
     return {
       classification: result(risk, kinds, [...objects], [...flags].sort(), details),
-      literalFree: tracked && !reads.read && !actsOnSession,
+      literalFree: tracked && reads !== undefined && !reads.read && !actsOnSession,
     };
   } catch {
     // An internal failure (e.g. a tree too deep to walk) must not let the statement through.
