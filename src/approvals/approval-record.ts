@@ -5,6 +5,11 @@ import type { ApprovalRequirement, StepUpRequirement } from '../policy/requireme
 export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'withdrawn', 'consumed'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
+/** Still open: it can be decided, or (approved) its holder has yet to forward it. */
+export function isOpenStatus(status: ApprovalStatus): boolean {
+  return status === 'pending' || status === 'approved';
+}
+
 export interface Vote {
   readonly approver: string;
   readonly email?: string;

@@ -18,7 +18,7 @@ import type { PolicyDecision, ApprovalRequirement, StepUpRequirement } from '../
 import { describeApprovers } from '../policy/requirement-spec.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from './approval-record.js';
+import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from './approval-record.js';
 import type { ApprovalChannel, ApprovalLinks } from './channels/channel.js';
 import type { DecisionInput, StepUpConfirmation } from './decision-input.js';
 import { HeldRequest, type HoldOutcome } from './held-request.js';
@@ -135,7 +135,9 @@ export class ApprovalBroker {
   }
 
   async list(filter: { status?: ApprovalStatus } = {}): Promise<ApprovalRecord[]> {
-    const all = await this.options.store.listApprovals();
+    const { store } = this.options;
+    // Open requests have their own index: no need to read every closed one kept for the retention.
+    const all = filter.status && isOpenStatus(filter.status) ? await store.listOpenApprovals() : await store.listApprovals();
     return filter.status ? all.filter((r) => r.status === filter.status) : all;
   }
 
@@ -264,7 +266,7 @@ export class ApprovalBroker {
   private async expireOverdue(): Promise<void> {
     try {
       const now = this.options.clock.now();
-      for (const record of await this.list()) {
+      for (const record of await this.options.store.listOpenApprovals()) {
         if (record.status === 'pending' && record.expiresAt <= now) {
           await this.transition(record, 'expired', [], 'timed out waiting for a decision');
         } else if (record.status === 'approved' && record.expiresAt + ORPHANED_APPROVAL_GRACE_MS <= now) {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from '../approvals/approval-record.js';
+import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../approvals/approval-record.js';
 import { StoreUnavailableError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { decodeApproval, encodeApproval } from './approval-codec.js';
@@ -33,6 +33,8 @@ export class MemoryStore implements Store {
   private readonly emitter: LocalEmitter;
   /** Approval records as JSON text: a read always yields a fresh copy. */
   private readonly approvals = new Map<string, Entry<string>>();
+  /** Ids of requests still open; closed ones are dropped on their transition (and lazily when expired). */
+  private readonly openApprovals = new Set<string>();
   /** Strings, counters and high-water marks share one key space, as in Redis. */
   private readonly strings = new Map<string, Entry<string>>();
   private readonly events = new Map<string, Entry<number[]>>();
@@ -52,6 +54,7 @@ export class MemoryStore implements Store {
   async createApproval(record: ApprovalRecord, ttlMs: number): Promise<void> {
     this.open();
     this.approvals.set(record.id, { value: encodeApproval(record), expiresAt: this.clock.now() + ttlMs });
+    if (isOpenStatus(record.status)) this.openApprovals.add(record.id);
     this.changed(record.id);
   }
 
@@ -67,6 +70,18 @@ export class MemoryStore implements Store {
     for (const id of [...this.approvals.keys()]) {
       const text = this.live(this.approvals, id);
       if (text !== undefined) records.push(decodeApproval(text));
+    }
+    return records.sort(newestFirst);
+  }
+
+  async listOpenApprovals(): Promise<ApprovalRecord[]> {
+    this.open();
+    const records: ApprovalRecord[] = [];
+    for (const id of [...this.openApprovals]) {
+      const text = this.live(this.approvals, id);
+      const record = text === undefined ? null : decodeApproval(text);
+      if (record && isOpenStatus(record.status)) records.push(record);
+      else this.openApprovals.delete(id);
     }
     return records.sort(newestFirst);
   }
@@ -97,6 +112,7 @@ export class MemoryStore implements Store {
     if (record.status !== from) return null;
     const next: ApprovalRecord = { ...record, status: to, resolution };
     this.replace(id, next);
+    if (!isOpenStatus(to)) this.openApprovals.delete(id);
     return decodeApproval(encodeApproval(next));
   }
 

@@ -19,6 +19,10 @@ export class RedisKeys {
   index(): string {
     return `${this.prefix}approvals`;
   }
+  /** Ids of open requests (pending, or approved and not yet consumed), scored by expiry. */
+  openIndex(): string {
+    return `${this.prefix}approvals:open`;
+  }
   value(key: string): string {
     return `${this.prefix}k:${key}`;
   }

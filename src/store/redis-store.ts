@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from '../approvals/approval-record.js';
+import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../approvals/approval-record.js';
 import { StoreUnavailableError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { baseRecordJson, decodeApprovalFields, fieldsFromPairs, initialFieldArgs } from './redis-approval.js';
@@ -82,6 +82,7 @@ export class RedisStore implements Store {
       const now = this.clock.now();
       await this.client.zadd(this.keys.index(), String(now + ttlMs), record.id);
       await this.client.zremrangebyscore(this.keys.index(), '-inf', now);
+      if (isOpenStatus(record.status)) await this.client.zadd(this.keys.openIndex(), String(now + ttlMs), record.id);
     });
   }
 
@@ -102,6 +103,20 @@ export class RedisStore implements Store {
     });
   }
 
+  async listOpenApprovals(): Promise<ApprovalRecord[]> {
+    return this.run('listOpenApprovals', async () => {
+      const index = this.keys.openIndex();
+      await this.client.zremrangebyscore(index, '-inf', this.clock.now());
+      const ids = await this.client.zrange(index, '0', '-1');
+      const records = await Promise.all(ids.map(async (id) => decodeApprovalFields(await this.client.hgetall(this.keys.approval(id)))));
+      // A transition closes the record first and drops the id second; a replica that died in
+      // between leaves the id behind, so closed or vanished records are dropped here too.
+      const closed = ids.filter((_, i) => !records[i] || !isOpenStatus(records[i].status));
+      if (closed.length > 0) await this.client.zrem(index, ...closed);
+      return records.filter((r): r is ApprovalRecord => r !== null && isOpenStatus(r.status)).sort(newestFirst);
+    });
+  }
+
   async addVote(id: string, vote: Vote): Promise<{ added: boolean; record: ApprovalRecord | null }> {
     return this.run('addVote', async () => {
       const reply = await runScript(this.client, 'airlockAddVote', this.keys.approval(id), vote.approver,
@@ -116,7 +131,11 @@ export class RedisStore implements Store {
       const reply = await runScript(this.client, 'airlockTransition', this.keys.approval(id), from, to,
         JSON.stringify(resolution), this.keys.approvalChannel(id), id);
       const [code, pairs] = reply as [number, unknown?];
-      return code === 1 ? decodeApprovalFields(fieldsFromPairs(pairs)) : null;
+      if (code !== 1) return null;
+      // The open index lives in another slot, so it is updated after the record, and only as a
+      // hint: the transition has happened whatever this does, and listOpenApprovals drops closed ids.
+      if (!isOpenStatus(to)) void this.client.zrem(this.keys.openIndex(), id).catch(() => undefined);
+      return decodeApprovalFields(fieldsFromPairs(pairs));
     });
   }
 

@@ -18,6 +18,12 @@ export interface Store {
   /** Every request still stored (pending and recently closed), newest first. */
   listApprovals(): Promise<ApprovalRecord[]>;
   /**
+   * The requests still open (pending, or approved and not yet consumed),
+   * newest first: what the expiry sweep and the pending lists need, without
+   * reading every closed request kept for the retention period.
+   */
+  listOpenApprovals(): Promise<ApprovalRecord[]>;
+  /**
    * Adds a vote while the request is pending and the approver has not voted.
    * Atomic: of two votes by the same approver only one is added.
    */

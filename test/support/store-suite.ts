@@ -103,6 +103,24 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         assert.deepEqual(ids.filter((id) => id === older.id || id === newer.id), [newer.id, older.id]);
       });
 
+      it('lists open requests (pending, approved) apart from closed ones, newest first', async () => {
+        const pending = approvalRecord({ createdAt: 1000 });
+        const approved = approvalRecord({ createdAt: 2000 });
+        const consumed = approvalRecord({ createdAt: 3000 });
+        const denied = approvalRecord({ createdAt: 4000 });
+        for (const r of [pending, approved, consumed, denied]) await store.createApproval(r, 60_000);
+        await store.transitionApproval(approved.id, 'pending', 'approved', resolution('approved'));
+        await store.transitionApproval(consumed.id, 'pending', 'approved', resolution('approved'));
+        await store.transitionApproval(consumed.id, 'approved', 'consumed', resolution('consumed'));
+        await store.transitionApproval(denied.id, 'pending', 'denied', resolution('denied'));
+        const mine = new Set([pending.id, approved.id, consumed.id, denied.id]);
+        const open = (await store.listOpenApprovals()).filter((r) => mine.has(r.id));
+        assert.deepEqual(open.map((r) => [r.id, r.status]), [[approved.id, 'approved'], [pending.id, 'pending']]);
+        // Closed requests stay listed among all until their retention ends.
+        const all = (await store.listApprovals()).filter((r) => mine.has(r.id)).map((r) => r.status);
+        assert.deepEqual(all, ['denied', 'consumed', 'approved', 'pending']);
+      });
+
       it('hands out copies: mutating a returned record changes nothing stored', async () => {
         const record = approvalRecord();
         await store.createApproval(record, 60_000);
@@ -244,6 +262,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         await pass(ttl + 10);
         await waitFor(async () => (await store.getApproval(record.id)) === null, 3000, 'approval expiry');
         assert.equal((await store.listApprovals()).some((r) => r.id === record.id), false);
+        assert.equal((await store.listOpenApprovals()).some((r) => r.id === record.id), false);
         assert.deepEqual(await store.addVote(record.id, vote('bob')), { added: false, record: null });
         assert.equal(await store.transitionApproval(record.id, 'pending', 'approved', resolution('approved')), null);
       });

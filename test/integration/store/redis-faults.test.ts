@@ -34,6 +34,7 @@ function everyCall(store: Store): Record<string, () => Promise<unknown>> {
     createApproval: () => store.createApproval(approvalRecord({ id }), 60_000),
     getApproval: () => store.getApproval(id),
     listApprovals: () => store.listApprovals(),
+    listOpenApprovals: () => store.listOpenApprovals(),
     addVote: () => store.addVote(id, vote('bob')),
     transitionApproval: () => store.transitionApproval(id, 'pending', 'denied', resolution('denied')),
     watchApproval: () => store.watchApproval(id, () => undefined),
