@@ -91,30 +91,24 @@ export class RedisStore implements Store {
   }
 
   async listApprovals(): Promise<ApprovalRecord[]> {
-    return this.run('listApprovals', async () => {
-      const index = this.keys.index();
-      await this.client.zremrangebyscore(index, '-inf', this.clock.now());
-      const ids = await this.client.zrange(index, '0', '-1');
-      // One command per id (not a pipeline): in a cluster the ids live in different slots.
-      const records = await Promise.all(ids.map(async (id) => decodeApprovalFields(await this.client.hgetall(this.keys.approval(id)))));
-      const gone = ids.filter((_, i) => records[i] === null);
-      if (gone.length > 0) await this.client.zrem(index, ...gone);
-      return records.filter((r): r is ApprovalRecord => r !== null).sort(newestFirst);
-    });
+    return this.run('listApprovals', () => this.readIndexed(this.keys.index(), () => true));
   }
 
   async listOpenApprovals(): Promise<ApprovalRecord[]> {
-    return this.run('listOpenApprovals', async () => {
-      const index = this.keys.openIndex();
-      await this.client.zremrangebyscore(index, '-inf', this.clock.now());
-      const ids = await this.client.zrange(index, '0', '-1');
-      const records = await Promise.all(ids.map(async (id) => decodeApprovalFields(await this.client.hgetall(this.keys.approval(id)))));
-      // A transition closes the record first and drops the id second; a replica that died in
-      // between leaves the id behind, so closed or vanished records are dropped here too.
-      const closed = ids.filter((_, i) => !records[i] || !isOpenStatus(records[i].status));
-      if (closed.length > 0) await this.client.zrem(index, ...closed);
-      return records.filter((r): r is ApprovalRecord => r !== null && isOpenStatus(r.status)).sort(newestFirst);
-    });
+    // A transition closes the record first and drops the id second; a replica that died in
+    // between leaves the id behind, so closed records are dropped here too.
+    return this.run('listOpenApprovals', () => this.readIndexed(this.keys.openIndex(), (r) => isOpenStatus(r.status)));
+  }
+
+  /** The records an index lists that `keep` accepts, newest first; expired, vanished and rejected ids leave the index. */
+  private async readIndexed(index: string, keep: (record: ApprovalRecord) => boolean): Promise<ApprovalRecord[]> {
+    await this.client.zremrangebyscore(index, '-inf', this.clock.now());
+    const ids = await this.client.zrange(index, '0', '-1');
+    // One command per id (not a pipeline): in a cluster the ids live in different slots.
+    const records = await Promise.all(ids.map(async (id) => decodeApprovalFields(await this.client.hgetall(this.keys.approval(id)))));
+    const dropped = ids.filter((_, i) => records[i] === null || !keep(records[i]!));
+    if (dropped.length > 0) await this.client.zrem(index, ...dropped);
+    return records.filter((r): r is ApprovalRecord => r !== null && keep(r)).sort(newestFirst);
   }
 
   async addVote(id: string, vote: Vote): Promise<{ added: boolean; record: ApprovalRecord | null }> {
