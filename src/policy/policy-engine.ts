@@ -4,6 +4,7 @@ import type { PolicyDecision, Requirement } from './requirement.js';
 import { toRequirement, type RequirementDefaults } from './requirement-spec.js';
 import { NO_RISK_SIGNALS, type RiskAssessment } from './risk-assessor.js';
 import { RISK_LEVELS, type RiskLevel } from './risk-level.js';
+import { unmodelledDecision } from './unmodelled-findings.js';
 import { compileRuleMatch, type PolicyInput, type RuleMatcher } from './rule-matcher.js';
 
 interface CompiledRule {
@@ -46,6 +47,8 @@ export class PolicyEngine {
   }
 
   evaluate(input: PolicyInput, signals: RiskAssessment = NO_RISK_SIGNALS): PolicyDecision {
+    const unmodelled = unmodelledDecision(input.classification.facts.flags);
+    if (unmodelled) return unmodelled;
     let risk = input.classification.risk;
     let requirement: Requirement | undefined;
     const rules: string[] = [];

@@ -7,7 +7,10 @@ import { literalShape, type ShapeLiteral } from './literal-shape.js';
 import { LiteralReads, trapShapeLiterals } from './literal-tracking.js';
 import { loadSqlParser, type SqlParser } from './sql-parser.js';
 import { analyzeStatement } from './statement-analysis.js';
+import type { StatementFacts } from './statement-facts.js';
 import type { PrepareDetail, SettingDetail } from './statement-facts.js';
+import { type LexerSettingChange, mentionsPinnedSetting, pinnedSettingChanges, violatesPinnedSetting } from './lexer-settings.js';
+import { type SessionEffect, mayRunUnseenCode, sessionEffectOf } from './session-effects.js';
 
 export interface SqlClassifierOptions {
   /** Entries in the LRU of classifications by exact text; 0 disables it. Default 1000. */
@@ -24,6 +27,12 @@ export interface SqlClassifier extends CommandClassifier {
 export interface SqlStatementDetail {
   readonly kind: string;
   readonly text?: string;
+  /** What it does to prepared statements and cursors (applied by a proxy once the server confirms it). */
+  readonly effect?: SessionEffect;
+  /** Prepared statements it runs by name (EXECUTE, also inside EXPLAIN ANALYZE or CREATE TABLE AS). */
+  readonly executes?: readonly string[];
+  /** It may run code Airlock did not read, which can prepare statements or open cursors itself. */
+  readonly unseenCode?: true;
 }
 
 /** Shape of `facts.details` for SQL. */
@@ -33,6 +42,8 @@ export interface SqlDetails {
   readonly prepare: readonly PrepareDetail[];
   readonly execute: readonly string[];
   readonly deallocate: readonly string[];
+  /** Changes to settings that alter how statements are read (refused by a proxy). */
+  readonly pinned?: readonly LexerSettingChange[];
 }
 
 const DEFAULT_CACHE_SIZE = 1000;
@@ -133,14 +144,25 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
       for (const o of facts.objects) objects.add(o);
       for (const f of facts.flags) flags.add(f);
       const kind = facts.kinds[0]!;
-      details.statements.push(SECRET_KINDS.has(kind) ? { kind } : { kind, text: clip(statement.text) });
+      details.statements.push(statementDetail(kind, statement.text, statement.stmt, facts));
       details.settings.push(...facts.settings);
       details.prepare.push(...facts.prepare);
       details.execute.push(...facts.execute);
       details.deallocate.push(...facts.deallocate);
     }
     if (statements.length > 1) flags.add('multi_statement');
-    const actsOnSession = details.settings.length + details.prepare.length + details.execute.length + details.deallocate.length > 0;
+    const pinned = pinnedChanges(sql, statements, details.settings);
+    if (pinned.length > 0) {
+      // Refused by the proxy whatever the policy: later statements would be read differently by the server.
+      flags.add('pinned_setting');
+      for (const change of pinned) flags.add(`pinned_setting:${change.name}`);
+      risk = 'critical';
+      details.pinned = pinned;
+    }
+    const actsOnSession =
+      details.settings.length + details.prepare.length + details.execute.length + details.deallocate.length > 0 ||
+      details.statements.some((d) => d.effect !== undefined || d.unseenCode === true) ||
+      mentionsPinnedSetting(sql);
     return {
       classification: result(risk, kinds, [...objects], [...flags].sort(), details),
       literalFree: tracked && reads !== undefined && !reads.read && !actsOnSession,
@@ -149,6 +171,29 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
     // An internal failure (e.g. a tree too deep to walk) must not let the statement through.
     return alone(unparseable('internal'));
   }
+}
+
+function statementDetail(kind: string, text: string, stmt: unknown, facts: StatementFacts): SqlStatementDetail {
+  const detail: { kind: string; text?: string; effect?: SessionEffect; executes?: readonly string[]; unseenCode?: true } = { kind };
+  if (!SECRET_KINDS.has(kind)) detail.text = clip(text);
+  const effect = sessionEffectOf(stmt, facts);
+  if (effect) detail.effect = effect;
+  if (facts.execute.length > 0) detail.executes = facts.execute.slice();
+  if (mayRunUnseenCode(facts)) detail.unseenCode = true;
+  return detail;
+}
+
+/** Changes to pinned settings (SET, set_config, ALTER ROLE/DATABASE/SYSTEM ... SET, a function's SET clause). */
+function pinnedChanges(sql: string, statements: readonly { stmt: unknown }[], settings: readonly SettingDetail[]): LexerSettingChange[] {
+  const found: LexerSettingChange[] = [];
+  for (const s of settings) if (violatesPinnedSetting(s.name, s.value)) found.push({ name: s.name, value: s.value });
+  if (!mentionsPinnedSetting(sql)) return found;
+  for (const statement of statements) {
+    for (const change of pinnedSettingChanges(statement.stmt)) {
+      if (violatesPinnedSetting(change.name, change.value) && !found.some((f) => f.name === change.name && f.value === change.value)) found.push(change);
+    }
+  }
+  return found;
 }
 
 function alone(classification: Classification): TextClassification {
@@ -181,6 +226,7 @@ function withoutStatementTexts(classification: Classification): Classification {
 
 interface MutableDetails {
   statements: SqlStatementDetail[];
+  pinned?: LexerSettingChange[];
   settings: SettingDetail[];
   prepare: PrepareDetail[];
   execute: string[];

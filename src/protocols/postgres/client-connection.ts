@@ -8,6 +8,7 @@ import { createAction } from '../../gate/action.js';
 import type { Principal } from '../../identity/principal.js';
 import { ClientCode, StartupCode } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, MessageFramer } from './message-framer.js';
+import { unpinnedParameter } from './pinned-parameters.js';
 import { mayAskForPassword } from './plaintext-policy.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ProxySession } from './proxy-session.js';
@@ -291,6 +292,15 @@ export class ClientConnection {
   }
 
   private ready(link: UpstreamLink, principal: Principal, target: PostgresTargetConfig): void {
+    for (const [name, value] of link.parameters) {
+      // A role or database default (ALTER ROLE ... SET) can start the session in a state the classifier cannot read.
+      const problem = unpinnedParameter(name, value);
+      if (problem === null) continue;
+      this.log.error({ parameter: name, value, target: target.name }, 'the postgres upstream starts sessions with a setting Airlock cannot classify under');
+      link.socket.on('error', () => undefined);
+      link.socket.destroy();
+      return this.fatal('0A000', `airlock: target "${target.name}" starts sessions with ${problem}; Airlock reads statements with standard_conforming_strings on and a UTF-8 client encoding, so it refuses the session`);
+    }
     clearTimeout(this.timer);
     this.state = ConnectionState.Ready;
     this.detach(this.socket);

@@ -27,15 +27,15 @@ export function simpleQuery(text: string): Buffer {
 }
 
 /**
- * An extended-protocol round that fails on the upstream with the given
- * SQLSTATE, then Syncs. Used to put the upstream in the same (aborted)
+ * An extended-protocol round (unnamed statement and portal) that fails on
+ * the upstream with the given SQLSTATE, then Syncs. Used to put the upstream in the same (aborted)
  * transaction state as a client that was refused a statement; also ends the
  * upstream's "skip until Sync" mode and any implicit transaction.
  */
-export function abortRound(sqlstate: string, message: string): Buffer {
+export function abortRound(sqlstate: string, message: string): { readonly text: string; readonly bytes: Buffer } {
   const code = /^[0-9A-Z]{5}$/.test(sqlstate) ? sqlstate : '42501';
   const text = `DO $airlock$BEGIN RAISE EXCEPTION USING ERRCODE = '${code}', MESSAGE = ${quoteLiteral(message)}; END$airlock$`;
-  return Buffer.concat([serialize.parse({ text }), serialize.bind({}), serialize.execute({}), serialize.sync()]);
+  return { text, bytes: Buffer.concat([serialize.parse({ text }), serialize.bind({}), serialize.execute({}), serialize.sync()]) };
 }
 
 function quoteLiteral(value: string): string {

@@ -1,21 +1,25 @@
-import type { StatementEntry, StatementRegistry } from './statement-registry.js';
+import { type Prediction, type ProtocolState, Sent, type SentMessage, UNCERTAIN } from './protocol-state.js';
+import type { StatementEntry } from './statement-registry.js';
 import { unknownStatement } from './statement-registry.js';
 
 /**
  * The extended-protocol messages received since the last Sync/Flush: their
- * bytes (as views, joined only when not contiguous), the statements they
- * prepare and bind (an overlay applied to the session registry only once the
- * batch is forwarded) and the statements they execute, which are what the
- * batch is gated on. One instance per session, reset after each batch.
+ * bytes (as views, joined only when not contiguous) and, in order, what each
+ * asks the server to do. Nothing is recorded as existing upstream here: the
+ * messages go to ProtocolState when the batch is forwarded, and it believes
+ * the server's answers only. One instance per session, reset after each batch.
  */
 export class ExtendedBatch {
   messages = 0;
   /** Bytes held for the batch; bounded so a client cannot grow it without a Sync. */
   bytesHeld = 0;
-  /** Set when a statement of the batch cannot be forwarded (unparseable). */
+  /** Set when a statement of the batch cannot be forwarded (unparseable, a pinned setting). */
   rejection: { readonly code: string; readonly message: string } | null = null;
-  readonly executed: StatementEntry[] = [];
-  private readonly runs: Buffer[] = [];
+  /** What the batch asks of the server, in order (Flush and Sync excluded). */
+  readonly sent: SentMessage[] = [];
+  /** Bind or Execute seen: something may run (Bind plans, which can evaluate functions). */
+  runs = false;
+  private readonly runs_: Buffer[] = [];
   private runBuffer: Buffer | null = null;
   private runStart = 0;
   private runEnd = 0;
@@ -26,8 +30,6 @@ export class ExtendedBatch {
   private readonly statements = new Map<string, StatementEntry | null>();
   private readonly portals = new Map<string, StatementEntry | null>();
 
-  constructor(private readonly registry: StatementRegistry) {}
-
   append(buffer: Buffer, start: number, end: number): void {
     this.messages++;
     this.bytesHeld += end - start;
@@ -35,7 +37,7 @@ export class ExtendedBatch {
       this.runEnd = end;
       return;
     }
-    if (this.runBuffer !== null) this.runs.push(this.runBuffer.subarray(this.runStart, this.runEnd));
+    if (this.runBuffer !== null) this.runs_.push(this.runBuffer.subarray(this.runStart, this.runEnd));
     this.runBuffer = buffer;
     this.runStart = start;
     this.runEnd = end;
@@ -44,73 +46,83 @@ export class ExtendedBatch {
   /** The batch's bytes: one view when contiguous (the usual case), else the list of views. */
   bytes(): Buffer | Buffer[] {
     const last = this.runBuffer === null ? null : this.runBuffer.subarray(this.runStart, this.runEnd);
-    if (this.runs.length === 0) return last ?? Buffer.alloc(0);
-    const all = this.runs.slice();
+    if (this.runs_.length === 0) return last ?? Buffer.alloc(0);
+    const all = this.runs_.slice();
     if (last) all.push(last);
     return all;
   }
 
-  parse(name: string, entry: StatementEntry): void {
-    if (name === '') this.unnamedStatement = entry;
-    else this.statements.set(name, entry);
+  record(message: SentMessage): void {
+    this.sent.push(message);
+    if (message.kind === Sent.Bind || message.kind === Sent.Execute) this.runs = true;
   }
 
-  bind(portal: string, statementName: string): void {
-    const entry = this.lookupStatement(statementName) ?? unknownStatement('statement', statementName);
-    if (portal === '') this.unnamedPortal = entry;
-    else this.portals.set(portal, entry);
-  }
-
-  execute(portal: string): void {
-    const entry = this.lookupPortal(portal) ?? unknownStatement('portal', portal);
-    if (!this.executed.includes(entry)) this.executed.push(entry);
-  }
-
-  closeStatement(name: string): void {
-    if (name === '') this.unnamedStatement = null;
-    else this.statements.set(name, null);
-  }
-
-  closePortal(name: string): void {
-    if (name === '') this.unnamedPortal = null;
-    else this.portals.set(name, null);
-  }
-
-  /** The batch was forwarded: what it prepared, bound and closed now exists upstream. */
-  commit(): void {
-    if (this.unnamedStatement !== undefined) applyTo(this.registry.statements, '', this.unnamedStatement);
-    if (this.unnamedPortal !== undefined) applyTo(this.registry.portals, '', this.unnamedPortal);
-    if (this.statements.size > 0) for (const [name, entry] of this.statements) applyTo(this.registry.statements, name, entry);
-    if (this.portals.size > 0) for (const [name, entry] of this.portals) applyTo(this.registry.portals, name, entry);
+  /**
+   * The statements this batch may run, as the server will hold them: every
+   * statement it binds (planning can evaluate functions) or executes, each
+   * once. Names the batch itself defines come from the batch; the rest from
+   * ProtocolState's prediction. UNCERTAIN: an earlier unanswered round decides
+   * it; with `final`, an uncertain name is treated as unknown (high risk).
+   */
+  resolve(state: ProtocolState, final: boolean): StatementEntry[] | typeof UNCERTAIN {
+    this.clearOverlay();
+    const gated: StatementEntry[] = [];
+    for (const message of this.sent) {
+      switch (message.kind) {
+        case Sent.Parse:
+          if (message.name === '') this.unnamedStatement = message.entry;
+          else this.statements.set(message.name, message.entry);
+          break;
+        case Sent.Bind: {
+          const local = message.statement === '' ? this.unnamedStatement : this.statements.get(message.statement);
+          const found = local !== undefined ? local : settle(state.predictStatement(message.statement), final);
+          if (found === UNCERTAIN) return UNCERTAIN;
+          const entry = found ?? unknownStatement('statement', message.statement);
+          if (message.portal === '') this.unnamedPortal = entry;
+          else this.portals.set(message.portal, entry);
+          if (!gated.includes(entry)) gated.push(entry);
+          break;
+        }
+        case Sent.Execute: {
+          const local = message.portal === '' ? this.unnamedPortal : this.portals.get(message.portal);
+          const found = local !== undefined ? local : settle(state.predictPortal(message.portal), final);
+          if (found === UNCERTAIN) return UNCERTAIN;
+          const entry = found ?? unknownStatement('portal', message.portal);
+          if (!gated.includes(entry)) gated.push(entry);
+          break;
+        }
+        case Sent.Close:
+          if (message.statement) {
+            if (message.name === '') this.unnamedStatement = null;
+            else this.statements.set(message.name, null);
+          } else if (message.name === '') this.unnamedPortal = null;
+          else this.portals.set(message.name, null);
+          break;
+        default:
+          break;
+      }
+    }
+    return gated;
   }
 
   reset(): void {
     this.messages = 0;
     this.bytesHeld = 0;
     this.rejection = null;
-    this.executed.length = 0;
-    this.runs.length = 0;
+    this.sent.length = 0;
+    this.runs = false;
+    this.runs_.length = 0;
     this.runBuffer = null;
+  }
+
+  private clearOverlay(): void {
     this.unnamedStatement = undefined;
     this.unnamedPortal = undefined;
     if (this.statements.size > 0) this.statements.clear();
     if (this.portals.size > 0) this.portals.clear();
   }
-
-  private lookupStatement(name: string): StatementEntry | undefined {
-    const local = name === '' ? this.unnamedStatement : this.statements.get(name);
-    if (local !== undefined) return local ?? undefined;
-    return this.registry.statement(name);
-  }
-
-  private lookupPortal(name: string): StatementEntry | undefined {
-    const local = name === '' ? this.unnamedPortal : this.portals.get(name);
-    if (local !== undefined) return local ?? undefined;
-    return this.registry.portal(name);
-  }
 }
 
-function applyTo(registry: Map<string, StatementEntry>, name: string, entry: StatementEntry | null): void {
-  if (entry) registry.set(name, entry);
-  else registry.delete(name);
+function settle(prediction: Prediction, final: boolean): Prediction {
+  return final && prediction === UNCERTAIN ? undefined : prediction;
 }

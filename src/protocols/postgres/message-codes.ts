@@ -43,6 +43,11 @@ export const enum ServerCode {
   ParseComplete = 0x31, // 1
   BindComplete = 0x32, // 2
   CloseComplete = 0x33, // 3
+  EmptyQueryResponse = 0x49, // I
+  NoData = 0x6e, // n
+  PortalSuspended = 0x73, // s
+  ParameterDescription = 0x74, // t
+  FunctionCallResponse = 0x56, // V
   NotificationResponse = 0x41, // A
   CommandComplete = 0x43, // C
   DataRow = 0x44, // D

@@ -1,25 +1,26 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { PostgresTargetConfig } from '../../config/schema.js';
-import { AirlockError, BadRequestError, CancelledError, ForbiddenError } from '../../errors.js';
-import { type Action, type Classification, createAction } from '../../gate/action.js';
-import type { GateCheckOptions } from '../../gate/gate.js';
-import type { HoldNotice } from '../../gate/hold-notice.js';
+import { BadRequestError } from '../../errors.js';
+import type { Classification } from '../../gate/action.js';
 import type { Verdict } from '../../gate/verdict.js';
 import type { Principal } from '../../identity/principal.js';
 import type { Cancellable } from './cancel-keys.js';
 import { abortRound } from './client-messages.js';
 import { ExtendedBatch } from './extended-batch.js';
 import { readBindNames, readCString, readParse, readQueryText, readTargetKind } from './extended-messages.js';
-import { HoldNotifier } from './hold-notifier.js';
 import { mergeClassifications } from './merge-classifications.js';
 import { ClientCode, TxStatus } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, type MessageFramer } from './message-framer.js';
+import { unpinnedParameter } from './pinned-parameters.js';
+import { PreparedReconcile, entryForRow } from './prepared-reconcile.js';
+import { ProtocolState, Sent, UNCERTAIN } from './protocol-state.js';
 import type { ProxyContext } from './proxy-context.js';
 import { errorResponse, readyForQuery } from './server-messages.js';
-import { type GatedCommand, expandExecute } from './statement-expansion.js';
-import { type StatementDetails, hasFlag, readStatementDetails, reasonSetting } from './statement-details.js';
-import { type StatementEntry, StatementRegistry } from './statement-registry.js';
+import { expandExecute } from './statement-expansion.js';
+import { type StatementDetails, hasFlag, readStatementDetails, readStatementEffects, reasonSetting } from './statement-details.js';
+import { CANCEL_MESSAGE, type GatedCommand, type Refusal, StatementGate, refusalOf } from './statement-gate.js';
+import type { StatementEntry } from './statement-registry.js';
 import type { UpstreamLink } from './upstream-connection.js';
 import { sendUpstreamCancel } from './upstream-connection.js';
 import { UpstreamRelay } from './upstream-relay.js';
@@ -27,7 +28,6 @@ import { UpstreamRelay } from './upstream-relay.js';
 /** Bytes a client may have waiting while a statement is being decided; beyond, its socket is paused. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
 const TERMINATE = Buffer.from([ClientCode.Terminate, 0, 0, 0, 4]);
-const CANCEL_MESSAGE = 'canceling statement due to user request';
 const UNPARSEABLE_MESSAGE = 'airlock: the statement could not be parsed, so it was not sent';
 
 function isBlank(text: string): boolean {
@@ -59,19 +59,14 @@ export interface SessionInit {
   readonly logger: Logger;
 }
 
-/** What a refused statement tells the client. */
-interface Refusal {
-  readonly code: string;
-  readonly message: string;
-  readonly detail?: string;
-}
-
 /**
  * The ready phase of one client connection: frames client messages, gates
  * every statement (simple Query, an extended batch at its Sync/Flush, a
  * FunctionCall), forwards what is allowed exactly once and in order, and
  * refuses the rest so that client and upstream agree on the transaction state.
  * While a statement is being decided nothing after it is read or forwarded.
+ * What the server holds under each prepared statement and portal name is
+ * mirrored by ProtocolState from the server's own answers.
  */
 export class ProxySession implements Cancellable {
   readonly startedAt = Date.now();
@@ -81,8 +76,9 @@ export class ProxySession implements Cancellable {
   private readonly upstream: Socket;
   private readonly framer: MessageFramer;
   private readonly relay: UpstreamRelay;
-  private readonly registry = new StatementRegistry();
-  private readonly batch: ExtendedBatch;
+  private readonly protocol: ProtocolState;
+  private readonly batch = new ExtendedBatch();
+  private readonly gate: StatementGate;
   private readonly log: Logger;
   private readonly key: { processId: number; secretKey: number };
   private readonly unregister: () => void;
@@ -90,11 +86,6 @@ export class ProxySession implements Cancellable {
   private reason: string | undefined;
   private pumping = false;
   private discardUntilSync: Refusal | null = null;
-  private controller = new AbortController();
-  private checkOptions: GateCheckOptions;
-  private inFlight: Action | null = null;
-  private cancelledByClient = false;
-  private notifier: HoldNotifier | null = null;
   private upstreamCorked = false;
   private upstreamNeedsDrain = false;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -132,12 +123,13 @@ export class ProxySession implements Cancellable {
   private readonly onUpstreamError = (err: Error): void => {
     this.log.warn({ err: err.message }, 'postgres upstream socket error');
   };
-  private readonly onHold = (notice: HoldNotice): void => this.startHold(notice);
   private readonly uncorkUpstream = (): void => {
     this.upstreamCorked = false;
     this.upstream.uncork();
   };
-  private readonly prepareEntry = (text: string): StatementEntry => ({ text, classification: this.ctx.classifier.classify(text) });
+  private readonly classify = (text: string): Classification => this.ctx.classifier.classify(text);
+  private readonly prepareEntry = (text: string): StatementEntry => ({ text, classification: this.classify(text) });
+  private readonly predictStatement = (name: string) => this.protocol.predictStatement(name);
 
   readonly id: string;
   readonly principal: Principal;
@@ -156,12 +148,38 @@ export class ProxySession implements Cancellable {
     this.reason = init.reason;
     this.log = init.logger;
     this.upstreamKey = { processId: init.upstream.processId, secretKey: init.upstream.secretKey };
-    this.batch = new ExtendedBatch(this.registry);
-    this.relay = new UpstreamRelay(init.upstream.framer, this.client, init.upstream.status, (reason) => {
-      this.log.warn({ reason }, 'malformed message from the postgres upstream');
-      this.fatal('08006', `airlock: the connection to target "${this.target.name}" failed`);
+    this.protocol = new ProtocolState({
+      classify: this.classify,
+      onDesync: (reason) => {
+        this.log.error({ reason }, 'postgres session out of step with the server; closing it');
+        this.ctx.counters.protocolErrors++;
+        this.fatal('08P01', 'airlock: lost track of the prepared statements the server holds; the connection is closed');
+      },
     });
-    this.checkOptions = { signal: this.controller.signal, onHold: this.onHold };
+    this.relay = new UpstreamRelay(
+      init.upstream.framer,
+      this.client,
+      init.upstream.status,
+      this.protocol,
+      (reason) => {
+        this.log.warn({ reason }, 'malformed message from the postgres upstream');
+        this.fatal('08006', `airlock: the connection to target "${this.target.name}" failed`);
+      },
+      (name, value) => this.onParameterStatus(name, value),
+    );
+    this.gate = new StatementGate({
+      ctx: this.ctx,
+      client: this.client,
+      principal: this.principal,
+      target: this.target.name,
+      sessionId: this.id,
+      source: this.source,
+      logger: this.log,
+      onHoldChange: (holding) => {
+        if (holding) this.uncorkNow();
+        this.updateClientFlow();
+      },
+    });
     this.key = this.ctx.cancelKeys.issue(this);
     this.unregister = this.ctx.sessions.register({
       id: this.id,
@@ -181,7 +199,7 @@ export class ProxySession implements Cancellable {
 
   /** Nothing is being decided and the upstream owes no answer. */
   get idle(): boolean {
-    return this.inFlight === null && this.relay.idle && this.batch.messages === 0;
+    return !this.gate.deciding && this.relay.idle && this.batch.messages === 0;
   }
 
   get closed(): boolean {
@@ -283,56 +301,55 @@ export class ProxySession implements Cancellable {
       if (code === ClientCode.Terminate) return this.terminateByClient();
       return;
     }
+    const batch = this.batch;
     switch (code) {
       case ClientCode.Parse: {
         const { name, text } = readParse(buffer, body, end);
         const entry = this.prepareEntry(text);
-        if (hasFlag(entry.classification, 'unparseable') && !this.batch.rejection) {
-          this.batch.rejection = { code: '42601', message: UNPARSEABLE_MESSAGE };
-        }
-        this.batch.parse(name, entry);
-        this.batch.append(buffer, start, end);
+        if (hasFlag(entry.classification, 'unparseable') && !batch.rejection) batch.rejection = { code: '42601', message: UNPARSEABLE_MESSAGE };
+        batch.record({ kind: Sent.Parse, name, entry });
+        batch.append(buffer, start, end);
         return;
       }
       case ClientCode.Bind: {
         const { portal, statement } = readBindNames(buffer, body, end);
-        this.batch.bind(portal, statement);
-        this.batch.append(buffer, start, end);
+        batch.record({ kind: Sent.Bind, portal, statement });
+        batch.append(buffer, start, end);
         return;
       }
       case ClientCode.Execute:
-        this.batch.execute(readCString(buffer, body, end));
-        this.batch.append(buffer, start, end);
+        batch.record({ kind: Sent.Execute, portal: readCString(buffer, body, end) });
+        batch.append(buffer, start, end);
         return;
       case ClientCode.Describe:
         readTargetKind(buffer, body, end);
-        this.batch.append(buffer, start, end);
+        readCString(buffer, body + 1, end);
+        batch.record({ kind: Sent.Describe });
+        batch.append(buffer, start, end);
         return;
       case ClientCode.Close: {
         const kind = readTargetKind(buffer, body, end);
-        const name = readCString(buffer, body + 1, end);
-        if (kind === 0x53) this.batch.closeStatement(name);
-        else this.batch.closePortal(name);
-        this.batch.append(buffer, start, end);
+        batch.record({ kind: Sent.Close, statement: kind === 0x53, name: readCString(buffer, body + 1, end) });
+        batch.append(buffer, start, end);
         return;
       }
       case ClientCode.Sync:
-        this.batch.append(buffer, start, end);
+        batch.append(buffer, start, end);
         return this.endBatch(true);
       case ClientCode.Flush:
-        this.batch.append(buffer, start, end);
+        batch.append(buffer, start, end);
         return this.endBatch(false);
       case ClientCode.Query:
-        if (this.batch.messages > 0) return this.afterOpenBatch(code, buffer, start, body, end);
+        if (batch.messages > 0) return this.afterOpenBatch(code, buffer, start, body, end);
         return this.onQuery(buffer, start, body, end);
       case ClientCode.CopyData:
       case ClientCode.CopyDone:
       case ClientCode.CopyFail:
-        if (this.batch.messages > 0) return this.afterOpenBatch(code, buffer, start, body, end);
+        if (batch.messages > 0) return this.afterOpenBatch(code, buffer, start, body, end);
         this.forward(buffer.subarray(start, end));
         return;
       case ClientCode.FunctionCall:
-        if (this.batch.messages > 0) return this.afterOpenBatch(code, buffer, start, body, end);
+        if (batch.messages > 0) return this.afterOpenBatch(code, buffer, start, body, end);
         return this.onFunctionCall(buffer, start, body, end);
       case ClientCode.Terminate:
         return this.terminateByClient();
@@ -351,79 +368,91 @@ export class ProxySession implements Cancellable {
     if (pending) await pending;
   }
 
+  // ---- simple query ------------------------------------------------------------------------------
+
   private onQuery(buffer: Buffer, start: number, body: number, end: number): Promise<void> | void {
     const text = readQueryText(buffer, body, end);
     if (isBlank(text)) {
       // Nothing to run: the upstream answers EmptyQueryResponse.
-      this.forward(buffer.subarray(start, end));
-      this.relay.expectReady();
+      this.forwardQuery(buffer.subarray(start, end), text, null);
       return;
     }
-    const classification = this.ctx.classifier.classify(text);
+    const classification = this.classify(text);
     if (hasFlag(classification, 'unparseable')) return this.refuse({ code: '42601', message: UNPARSEABLE_MESSAGE }, true);
-    return this.gateQuery(buffer.subarray(start, end), text, classification);
+    return this.gateQuery(buffer.subarray(start, end), text, classification, false);
   }
 
-  private gateQuery(frame: Buffer, text: string, classification: Classification): Promise<void> | void {
+  private gateQuery(frame: Buffer, text: string, classification: Classification, final: boolean): Promise<void> | void {
     const details = readStatementDetails(classification);
-    const gated = expandExecute(text, classification, details, this.registry, this.prepareEntry);
-    const verdict = this.check(gated, this.reasonFor(details));
-    if (verdict instanceof Promise) return verdict.then((v) => this.afterQueryVerdict(frame, details, v));
-    return this.afterQueryVerdict(frame, details, verdict);
+    const gated = expandExecute(text, classification, readStatementEffects(classification), final ? this.finalStatement : this.predictStatement, this.prepareEntry);
+    if (gated === UNCERTAIN) return this.catchUp().then(() => this.gateQuery(frame, text, classification, true));
+    const verdict = this.gate.check(gated, this.reasonFor(details));
+    if (verdict instanceof Promise) return verdict.then((v) => this.afterQueryVerdict(frame, text, classification, details, v));
+    return this.afterQueryVerdict(frame, text, classification, details, verdict);
   }
 
-  private afterQueryVerdict(frame: Buffer, details: StatementDetails, verdict: Verdict): Promise<void> | void {
+  private readonly finalStatement = (name: string) => {
+    const found = this.protocol.predictStatement(name);
+    return found === UNCERTAIN ? undefined : found;
+  };
+
+  private afterQueryVerdict(frame: Buffer, text: string, classification: Classification, details: StatementDetails, verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(this.refusalOf(verdict), true);
-    this.forward(frame);
-    this.relay.expectReady();
+    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
+    this.forwardQuery(frame, text, classification);
     this.ctx.counters.statementsForwarded++;
-    this.registry.forgetUnnamed();
-    this.applyDetails(details);
+    this.applyReason(details);
   }
+
+  private forwardQuery(frame: Buffer, text: string, classification: Classification | null): void {
+    this.forward(frame);
+    this.protocol.sentQuery(classification ? readStatementEffects(classification) : [], text);
+    this.relay.expectReady();
+  }
+
+  // ---- extended protocol -------------------------------------------------------------------------
 
   private endBatch(sync: boolean): Promise<void> | void {
     const batch = this.batch;
     if (batch.rejection) return this.refuse(batch.rejection, sync);
-    const executed = batch.executed;
-    if (executed.length === 0) {
-      // Parse/Describe/Close only: nothing runs, so nothing to decide.
-      this.forwardBatch(sync);
-      return;
-    }
-    return this.gateBatch(sync);
+    // Parse/Describe/Close only: nothing is planned or run, so nothing to decide.
+    if (!batch.runs) return this.forwardBatch(sync, null);
+    return this.gateBatch(sync, false);
   }
 
-  private gateBatch(sync: boolean): Promise<void> | void {
-    const executed = this.batch.executed;
-    let gated: GatedCommand;
-    let reasonDetails: StatementDetails | null = null;
-    if (executed.length === 1) {
-      const entry = executed[0] as StatementEntry;
+  private gateBatch(sync: boolean, final: boolean): Promise<void> | void {
+    const entries = this.batch.resolve(this.protocol, final);
+    if (entries === UNCERTAIN) return this.catchUp().then(() => this.gateBatch(sync, true));
+    let gated: GatedCommand | typeof UNCERTAIN;
+    let reason = this.reason;
+    const lookup = final ? this.finalStatement : this.predictStatement;
+    if (entries.length === 1) {
+      const entry = entries[0] as StatementEntry;
       const details = readStatementDetails(entry.classification);
-      reasonDetails = details;
-      gated = expandExecute(entry.text, entry.classification, details, this.registry, this.prepareEntry);
+      reason = this.reasonFor(details);
+      gated = expandExecute(entry.text, entry.classification, readStatementEffects(entry.classification), lookup, this.prepareEntry);
     } else {
-      const parts = executed.map((entry) => expandExecute(entry.text, entry.classification, readStatementDetails(entry.classification), this.registry, this.prepareEntry));
-      gated = {
-        command: parts.map((part) => part.command).join(';\n'),
-        classification: mergeClassifications(parts.map((part) => part.classification)),
-      };
+      const parts: GatedCommand[] = [];
+      for (const entry of entries) {
+        const part = expandExecute(entry.text, entry.classification, readStatementEffects(entry.classification), lookup, this.prepareEntry);
+        if (part === UNCERTAIN) return this.catchUp().then(() => this.gateBatch(sync, true));
+        parts.push(part);
+      }
+      gated = { command: parts.map((part) => part.command).join(';\n'), classification: mergeClassifications(parts.map((part) => part.classification)) };
     }
-    const verdict = this.check(gated, reasonDetails ? this.reasonFor(reasonDetails) : this.reason);
-    if (verdict instanceof Promise) return verdict.then((v) => this.afterBatchVerdict(sync, v));
-    return this.afterBatchVerdict(sync, verdict);
+    if (gated === UNCERTAIN) return this.catchUp().then(() => this.gateBatch(sync, true));
+    const verdict = this.gate.check(gated, reason);
+    if (verdict instanceof Promise) return verdict.then((v) => this.afterBatchVerdict(sync, entries, v));
+    return this.afterBatchVerdict(sync, entries, verdict);
   }
 
-  private afterBatchVerdict(sync: boolean, verdict: Verdict): Promise<void> | void {
+  private afterBatchVerdict(sync: boolean, entries: readonly StatementEntry[], verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(this.refusalOf(verdict), sync);
-    const entries = this.batch.executed.slice();
-    this.forwardBatch(sync);
-    for (const entry of entries) this.applyDetails(readStatementDetails(entry.classification));
+    if (!verdict.allowed) return this.refuse(refusalOf(verdict), sync);
+    this.forwardBatch(sync, entries);
   }
 
-  private forwardBatch(sync: boolean): void {
+  private forwardBatch(sync: boolean, entries: readonly StatementEntry[] | null): void {
     const batch = this.batch;
     const bytes = batch.bytes();
     if (Array.isArray(bytes)) {
@@ -432,16 +461,45 @@ export class ProxySession implements Cancellable {
     } else {
       this.forward(bytes);
     }
-    batch.commit();
+    for (const message of batch.sent) this.protocol.sent(message);
+    if (entries !== null) {
+      for (const entry of entries) {
+        const statements = readStatementEffects(entry.classification);
+        if (statements.length > 0 && statements[0]?.unseenCode) this.protocol.ranUnseenCode();
+        if (entries.length === 1) this.applyReason(readStatementDetails(entry.classification));
+      }
+    }
     batch.reset();
     if (sync) {
+      this.protocol.sentSync();
       this.relay.expectReady();
       this.relay.unsynced = false;
     } else {
       this.relay.unsynced = true;
     }
-    this.ctx.counters.statementsForwarded++;
+    if (entries !== null) this.ctx.counters.statementsForwarded++;
   }
+
+  /**
+   * Waits until the server has answered everything sent, so that what it
+   * holds under each name is known; then, if code Airlock did not read may
+   * have changed prepared statements, reads them back from the server.
+   */
+  private async catchUp(): Promise<void> {
+    await this.relay.caughtUp();
+    if (this.state !== SessionState.Ready || !this.protocol.unverified) return;
+    // A round of Airlock's own needs a synced connection in a usable transaction; otherwise the
+    // names stay unverified and the gate treats them as unknown (high risk) this time.
+    if (this.relay.unsynced || this.relay.status === TxStatus.Failed) return;
+    const reconcile = new PreparedReconcile();
+    this.uncorkNow();
+    await this.relay.ownRound(this.upstream, reconcile.round(this.protocol, this.prepareEntry(reconcile.text)), reconcile.onRow);
+    if (this.state !== SessionState.Ready) return;
+    const rows = reconcile.rows.filter((row) => !row.name.startsWith('airlock_reconcile_'));
+    this.protocol.reconcile(rows, (row) => entryForRow(row, this.classify));
+  }
+
+  // ---- fast-path function call --------------------------------------------------------------------
 
   private onFunctionCall(buffer: Buffer, start: number, body: number, end: number): Promise<void> {
     const oid = end - body >= 4 ? buffer.readUInt32BE(body) : 0;
@@ -454,10 +512,11 @@ export class ProxySession implements Cancellable {
   }
 
   private async gateFunctionCall(frame: Buffer, gated: GatedCommand): Promise<void> {
-    const verdict = await this.check(gated, this.reason);
+    const verdict = await this.gate.check(gated, this.reason);
     if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(this.refusalOf(verdict), true);
+    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
     this.forward(frame);
+    this.protocol.sentFunctionCall();
     this.relay.expectReady();
   }
 
@@ -470,77 +529,7 @@ export class ProxySession implements Cancellable {
     setTimeout(() => this.close(), 5000).unref();
   }
 
-  // ---- deciding ---------------------------------------------------------------------------------
-
-  /** The gate's verdict: at once when memory decides it, else after the wait (hold, store, signal lookup). */
-  private check(gated: GatedCommand, reason: string | undefined): Verdict | Promise<Verdict> {
-    const action = createAction({
-      principal: this.principal,
-      protocol: 'postgres',
-      target: this.target.name,
-      sessionId: this.id,
-      source: this.source,
-      command: gated.command,
-      classification: gated.classification,
-      reason,
-    });
-    // Nothing can interleave with a verdict given at once: no hold, no cancel, no notices.
-    const now = this.ctx.gate.checkNow?.(action);
-    if (now !== undefined) return now;
-    return this.waitForVerdict(action);
-  }
-
-  private async waitForVerdict(action: Action): Promise<Verdict> {
-    this.inFlight = action;
-    this.cancelledByClient = false;
-    let verdict: Verdict;
-    try {
-      verdict = await this.ctx.gate.check(action, this.checkOptions);
-    } catch (err) {
-      // The gate never rejects by contract; if it does, fail closed.
-      this.log.error({ err, actionId: action.id }, 'gate check failed; refusing the statement');
-      verdict = { allowed: false, risk: 'critical', requirement: 'deny', path: 'error', rules: [], reason: 'internal error', decidedBy: [] };
-    } finally {
-      this.inFlight = null;
-      if (this.notifier) {
-        this.notifier.stop();
-        this.notifier = null;
-        this.updateClientFlow();
-      }
-    }
-    if (this.controller.signal.aborted) {
-      this.controller = new AbortController();
-      this.checkOptions = { signal: this.controller.signal, onHold: this.onHold };
-    }
-    if (this.cancelledByClient) {
-      // A client cancel wins over a verdict that crossed it: nothing held is forwarded after a cancel.
-      this.cancelledByClient = false;
-      return { ...verdict, allowed: false, path: 'cancel', reason: CANCEL_MESSAGE, error: new CancelledError(CANCEL_MESSAGE) };
-    }
-    return verdict;
-  }
-
-  private startHold(notice: HoldNotice): void {
-    if (this.state !== SessionState.Ready || !this.inFlight) return;
-    this.ctx.counters.statementsHeld++;
-    this.uncorkNow();
-    this.notifier?.stop();
-    this.notifier = new HoldNotifier(this.client, notice, this.ctx.config.notice_interval);
-    this.notifier.start(this.inFlight.command, this.ctx.publicUrl);
-    this.log.info({ approvalId: notice.approvalId, actionId: this.inFlight.id }, 'postgres statement held');
-    this.updateClientFlow();
-  }
-
-  private refusalOf(verdict: Verdict): Refusal {
-    const error: AirlockError = verdict.error ?? new ForbiddenError(verdict.reason);
-    const message = error.sqlstate === '57014' && verdict.path === 'cancel' ? CANCEL_MESSAGE : verdict.reason || (error.clientSafe ? error.message : 'denied');
-    const parts: string[] = [];
-    if (verdict.approvalId) parts.push(`approval ${verdict.approvalId}`);
-    if (verdict.decidedBy.length > 0) parts.push(`decided by ${verdict.decidedBy.join(', ')}`);
-    if (verdict.rules.length > 0) parts.push(`rules: ${verdict.rules.join(', ')}`);
-    const refusal: Refusal = { code: error.sqlstate, message: message === CANCEL_MESSAGE ? message : `airlock: ${message}` };
-    return parts.length > 0 ? { ...refusal, detail: parts.join('; ') } : refusal;
-  }
+  // ---- settings ----------------------------------------------------------------------------------
 
   private reasonFor(details: StatementDetails): string | undefined {
     const set = reasonSetting(details);
@@ -548,13 +537,24 @@ export class ProxySession implements Cancellable {
     return set ?? undefined;
   }
 
-  /** A forwarded statement's SQL-level effects on what Airlock tracks. */
-  private applyDetails(details: StatementDetails): void {
-    if (details.settings.length === 0 && details.prepare.length === 0 && details.deallocate.length === 0) return;
-    for (const name of details.deallocate) this.registry.deallocate(name);
-    for (const { name, text } of details.prepare) this.registry.statements.set(name, this.prepareEntry(text));
+  /** `SET airlock.reason = '...'` in a forwarded statement. */
+  private applyReason(details: StatementDetails): void {
+    if (details.settings.length === 0) return;
     const set = reasonSetting(details);
     if (set !== undefined) this.reason = set ?? undefined;
+  }
+
+  /** The upstream reported a setting; one that changes how it reads statements ends the session. */
+  private onParameterStatus(name: string, value: string): boolean {
+    const problem = unpinnedParameter(name, value);
+    if (problem === null) return true;
+    this.log.error({ parameter: name, value }, 'the postgres upstream reported a setting Airlock cannot classify under; closing the session');
+    this.ctx.counters.protocolErrors++;
+    const classification: Classification = { risk: 'critical', facts: { kinds: ['parameter_status'], objects: [], flags: ['pinned_setting', `pinned_setting:${name.toLowerCase()}`, 'server_reported'] } };
+    // Recorded through the gate, which denies it and writes the audit record; the session ends either way.
+    this.gate.record({ command: `-- the server reported ${name} = ${value}`, classification }, this.reason);
+    this.fatal('0A000', `airlock: the server now reports ${problem}, which changes how it reads statements; the session is closed`);
+    return false;
   }
 
   // ---- refusing ---------------------------------------------------------------------------------
@@ -591,8 +591,12 @@ export class ProxySession implements Cancellable {
     let status = this.relay.status;
     if (status === TxStatus.InBlock || this.relay.unsynced) {
       this.uncorkNow();
-      status = await this.relay.abort(this.upstream, abortRound(refusal.code, refusal.message));
-      this.registry.forgetUnnamed();
+      const round = abortRound(refusal.code, refusal.message);
+      this.protocol.sentParse('', this.prepareEntry(round.text));
+      this.protocol.sentBind('', '');
+      this.protocol.sentExecute('');
+      this.protocol.sentSync();
+      status = await this.relay.ownRound(this.upstream, round.bytes);
       if (this.state !== SessionState.Ready) return;
     }
     const ready = readyForQuery(status);
@@ -624,7 +628,7 @@ export class ProxySession implements Cancellable {
 
   private updateClientFlow(): void {
     if (this.state !== SessionState.Ready) return;
-    const pause = this.upstreamNeedsDrain || (this.framer.pendingBytes > MAX_BACKLOG_BYTES && (this.pumping || this.notifier !== null));
+    const pause = this.upstreamNeedsDrain || (this.framer.pendingBytes > MAX_BACKLOG_BYTES && (this.pumping || this.gate.holding));
     if (pause && !this.client.isPaused()) this.client.pause();
     else if (!pause && this.client.isPaused()) this.client.resume();
   }
@@ -635,11 +639,7 @@ export class ProxySession implements Cancellable {
   cancel(): void {
     if (this.state !== SessionState.Ready) return;
     this.ctx.counters.cancelRequests++;
-    if (this.inFlight) {
-      this.cancelledByClient = true;
-      this.controller.abort(new CancelledError(CANCEL_MESSAGE));
-      return;
-    }
+    if (this.gate.cancel()) return;
     if (this.relay.outstanding > 0 || this.relay.unsynced) {
       sendUpstreamCancel(this.target, this.upstreamKey.processId, this.upstreamKey.secretKey, this.log);
     }
@@ -652,6 +652,7 @@ export class ProxySession implements Cancellable {
 
   private fatal(code: string, message: string): void {
     if (this.state !== SessionState.Ready) return;
+    this.relay.stop();
     if (!this.client.destroyed && this.client.writable) {
       this.uncorkNow();
       this.client.write(errorResponse({ severity: 'FATAL', code, message }));
@@ -663,9 +664,7 @@ export class ProxySession implements Cancellable {
     if (this.state === SessionState.Closed) return;
     this.state = SessionState.Closed;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    if (this.inFlight) this.controller.abort(new CancelledError('the client disconnected'));
-    this.notifier?.stop();
-    this.notifier = null;
+    this.gate.close();
     this.unregister();
     this.ctx.cancelKeys.release(this.key.processId);
     this.relay.release();
@@ -684,3 +683,5 @@ export class ProxySession implements Cancellable {
     this.log.debug('postgres session closed');
   }
 }
+
+export { CANCEL_MESSAGE };

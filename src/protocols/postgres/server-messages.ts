@@ -79,3 +79,11 @@ export function negotiateProtocolVersion(minor: number, unrecognized: readonly s
   for (const name of unrecognized) writer.addCString(name);
   return writer.flush(ServerCode.NegotiateProtocolVersion);
 }
+
+/** Name and value of a ParameterStatus body (two NUL-terminated strings); empty strings when malformed. */
+export function readParameterStatus(buffer: Buffer, body: number, end: number): { name: string; value: string } {
+  const nameEnd = buffer.indexOf(0, body);
+  if (nameEnd < 0 || nameEnd >= end) return { name: '', value: '' };
+  const valueEnd = buffer.indexOf(0, nameEnd + 1);
+  return { name: buffer.toString('utf8', body, nameEnd), value: buffer.toString('utf8', nameEnd + 1, valueEnd < 0 || valueEnd >= end ? end : valueEnd) };
+}

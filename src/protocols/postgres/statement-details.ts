@@ -1,3 +1,4 @@
+import type { SessionEffect } from '../../classifiers/sql/session-effects.js';
 import type { Classification } from '../../gate/action.js';
 
 /**
@@ -58,4 +59,24 @@ export function reasonSetting(details: StatementDetails): string | null | undefi
   let reason: string | null | undefined;
   for (const setting of details.settings) if (setting.name === 'airlock.reason') reason = setting.value;
   return reason;
+}
+
+/** Per top-level statement: its effect on named statements and cursors, the names it executes, unseen code. */
+export interface StatementEffects {
+  readonly kind?: string;
+  readonly effect?: SessionEffect;
+  readonly executes?: readonly string[];
+  readonly unseenCode?: true;
+}
+
+const NO_STATEMENTS: readonly StatementEffects[] = Object.freeze([]);
+
+/**
+ * The SQL classifier's per-statement details, in statement order (the k-th
+ * CommandComplete of a query answers the k-th). Read as they are, without a
+ * copy: this runs for every confirmed Execute.
+ */
+export function readStatementEffects(classification: Classification): readonly StatementEffects[] {
+  const statements = classification.facts.details?.['statements'];
+  return Array.isArray(statements) ? (statements as readonly StatementEffects[]) : NO_STATEMENTS;
 }

@@ -1,35 +1,49 @@
 import type { Classification } from '../../gate/action.js';
 import { maxRisk } from '../../policy/risk-level.js';
 import { mergeClassifications } from './merge-classifications.js';
-import type { StatementDetails } from './statement-details.js';
-import { type StatementEntry, type StatementRegistry, unknownStatement } from './statement-registry.js';
+import { type Prediction, UNCERTAIN } from './protocol-state.js';
+import type { StatementEffects } from './statement-details.js';
+import type { GatedCommand } from './statement-gate.js';
+import { type StatementEntry, unknownStatement } from './statement-registry.js';
 
-export interface GatedCommand {
-  readonly command: string;
-  readonly classification: Classification;
-}
 
 /**
  * What a SQL-level EXECUTE really runs: the command shown to approvers gets
  * one line per prepared statement it executes, and the classification takes
- * the riskiest of them. Statements prepared earlier in the same query string
- * count too. A name never seen prepared is gated as high risk.
+ * the riskiest of them. Statements are followed in order, as the server runs
+ * them: a PREPARE or DEALLOCATE earlier in the same string changes what a
+ * later EXECUTE finds (if the earlier one fails, the later one never runs);
+ * a name the string does not define is looked up in what the server holds.
+ * A name never seen prepared is gated as high risk.
  */
 export function expandExecute(
   text: string,
   classification: Classification,
-  details: StatementDetails,
-  registry: StatementRegistry,
+  statements: readonly StatementEffects[],
+  lookup: (name: string) => Prediction,
   prepareEntry: (text: string) => StatementEntry,
-): GatedCommand {
-  if (details.execute.length === 0) return { command: text, classification };
+): GatedCommand | typeof UNCERTAIN {
+  if (!statements.some((s) => s.executes !== undefined && s.executes.length > 0)) return { command: text, classification };
+  const local = new Map<string, StatementEntry | null>();
+  let cleared = false;
   const lines = [text];
   const all = [classification];
-  for (const name of details.execute) {
-    const local = details.prepare.find((p) => p.name === name);
-    const entry = local ? prepareEntry(local.text) : (registry.statement(name) ?? unknownStatement('statement', name));
-    lines.push(`-- ${name}: ${entry.text}`);
-    all.push(entry.classification);
+  for (const statement of statements) {
+    for (const name of statement.executes ?? []) {
+      const own = local.get(name);
+      const found = own !== undefined ? own : cleared ? undefined : lookup(name);
+      if (found === UNCERTAIN) return UNCERTAIN;
+      const entry = found ?? unknownStatement('statement', name);
+      lines.push(`-- ${name}: ${entry.text}`);
+      all.push(entry.classification);
+    }
+    const effect = statement.effect;
+    if (effect?.op === 'prepare') local.set(effect.name, prepareEntry(effect.text));
+    else if (effect?.op === 'deallocate') local.set(effect.name, null);
+    else if (effect?.op === 'deallocate_all' || effect?.op === 'discard_all') {
+      local.clear();
+      cleared = true;
+    }
   }
   const merged = mergeClassifications(all);
   // A lone EXECUTE runs exactly its prepared statement (parameters are values, not SQL):

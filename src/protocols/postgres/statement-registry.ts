@@ -4,6 +4,11 @@ import type { Classification } from '../../gate/action.js';
 export interface StatementEntry {
   readonly text: string;
   readonly classification: Classification;
+  /**
+   * The query string that created it, as `pg_prepared_statements.statement`
+   * shows it: the Parse text, or the whole query string around a SQL PREPARE.
+   */
+  readonly source?: string;
 }
 
 /** Something named that Airlock never saw prepared: gated as high risk (fail closed). */
@@ -15,37 +20,19 @@ export function unknownStatement(kind: 'statement' | 'portal', name: string): St
 }
 
 /**
- * Per-session prepared statements and portals, so a later Bind/Execute (or
- * SQL-level EXECUTE) is gated with the text it runs at the cost of a map
- * lookup. Protocol-level Parse and SQL-level PREPARE share one namespace, as
- * they do in PostgreSQL.
+ * The prepared statements and portals that the upstream has confirmed for a
+ * session. Protocol-level Parse and SQL-level PREPARE share one namespace, as
+ * they do in PostgreSQL; so do Bind and DECLARE for portals. Only
+ * ProtocolState changes it, on the server's answers.
  */
 export class StatementRegistry {
   readonly statements = new Map<string, StatementEntry>();
   readonly portals = new Map<string, StatementEntry>();
 
-  statement(name: string): StatementEntry | undefined {
-    return this.statements.get(name);
-  }
-
-  portal(name: string): StatementEntry | undefined {
-    return this.portals.get(name);
-  }
-
-  /** DEALLOCATE ALL drops every named statement. */
-  deallocate(name: string): void {
-    if (name.toUpperCase() === 'ALL') {
-      const unnamed = this.statements.get('');
-      this.statements.clear();
-      if (unnamed) this.statements.set('', unnamed);
-    } else {
-      this.statements.delete(name);
-    }
-  }
-
-  /** A simple query (or Airlock's own abort round) destroys the unnamed statement and portal. */
-  forgetUnnamed(): void {
-    this.statements.delete('');
-    this.portals.delete('');
+  /** DEALLOCATE ALL: every named statement goes; the unnamed one is not in PostgreSQL's table. */
+  deallocateAll(): void {
+    const unnamed = this.statements.get('');
+    this.statements.clear();
+    if (unnamed) this.statements.set('', unnamed);
   }
 }

@@ -9,6 +9,7 @@ import { md5PasswordResponse } from './md5-password.js';
 import { AuthCode, MAX_SERVER_MESSAGE_LENGTH, ServerCode, TxStatus } from './message-codes.js';
 import { FRAME_ERROR, FRAME_READY, MessageFramer } from './message-framer.js';
 import { SCRAM_MECHANISM, ScramClient } from './scram-client.js';
+import { readParameterStatus } from './server-messages.js';
 
 /** An authenticated upstream session, ready for queries. */
 export interface UpstreamLink {
@@ -17,6 +18,8 @@ export interface UpstreamLink {
   readonly framer: MessageFramer;
   /** ParameterStatus and NoticeResponse frames of the startup, to relay as they are. */
   readonly startupFrames: readonly Buffer[];
+  /** The ParameterStatus values the server reported at startup. */
+  readonly parameters: ReadonlyMap<string, string>;
   readonly processId: number;
   readonly secretKey: number;
   readonly status: number;
@@ -53,6 +56,7 @@ class UpstreamHandshake {
   private socket!: Socket;
   private readonly framer = new MessageFramer(MAX_SERVER_MESSAGE_LENGTH, true);
   private readonly startupFrames: Buffer[] = [];
+  private readonly parameters = new Map<string, string>();
   private processId = 0;
   private secretKey = 0;
   private scram: ScramClient | null = null;
@@ -155,7 +159,12 @@ class UpstreamHandshake {
       case ServerCode.Authentication:
         void this.authenticate(buffer, body, end);
         return;
-      case ServerCode.ParameterStatus:
+      case ServerCode.ParameterStatus: {
+        const { name, value } = readParameterStatus(buffer, body, end);
+        this.parameters.set(name, value);
+        this.startupFrames.push(buffer.subarray(start, end));
+        return;
+      }
       case ServerCode.NoticeResponse:
         this.startupFrames.push(buffer.subarray(start, end));
         return;
@@ -233,6 +242,7 @@ class UpstreamHandshake {
       socket: this.socket,
       framer: this.framer,
       startupFrames: this.startupFrames,
+      parameters: this.parameters,
       processId: this.processId,
       secretKey: this.secretKey,
       status,

@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { readErrorFields } from './error-fields.js';
 import { ServerCode, TxStatus } from './message-codes.js';
 import { FRAME_ERROR, FRAME_READY, type MessageFramer } from './message-framer.js';
+import type { ProtocolState } from './protocol-state.js';
+import { readParameterStatus } from './server-messages.js';
 
 /**
  * Relays upstream messages to the client as they are, framing them only to
@@ -20,17 +22,33 @@ export class UpstreamRelay {
   /** The upstream said FATAL/PANIC; the client has been told already. */
   fatalSeen = false;
   private swallowing = false;
+  private onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null;
   private swallowDone: ((status: number) => void) | null = null;
   private caughtUpWaiter: (() => void) | null = null;
+
+  /** Set once the session must end: nothing more is relayed. */
+  private stopped = false;
 
   constructor(
     private readonly framer: MessageFramer,
     private readonly client: Socket,
     initialStatus: number,
+    /** Sees every upstream message, in order, to mirror prepared statements and portals. */
+    private readonly state: ProtocolState,
     /** Called with a reason when the upstream's stream is malformed. */
     private readonly onProtocolError: (reason: string) => void,
+    /**
+     * Every ParameterStatus the upstream reports; false stops the relay before
+     * that message reaches the client (a setting the classifier cannot follow).
+     */
+    private readonly onParameterStatus: (name: string, value: string) => boolean,
   ) {
     this.status = initialStatus;
+  }
+
+  /** Relays nothing more (the session is ending). */
+  stop(): void {
+    this.stopped = true;
   }
 
   get idle(): boolean {
@@ -51,11 +69,13 @@ export class UpstreamRelay {
   }
 
   /**
-   * Sends Airlock's abort round (already caught up) and resolves with the
-   * status of its ReadyForQuery; its other answers never reach the client.
+   * Sends a round of Airlock's own (already caught up; it ends with Sync) and
+   * resolves with the status of its ReadyForQuery; its answers never reach
+   * the client, except DataRows handed to `onRow`.
    */
-  abort(upstream: Socket, round: Buffer): Promise<number> {
+  ownRound(upstream: Socket, round: Buffer, onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null): Promise<number> {
     this.swallowing = true;
+    this.onRow = onRow;
     this.unsynced = false;
     this.outstanding++;
     const done = new Promise<number>((resolve) => {
@@ -83,24 +103,43 @@ export class UpstreamRelay {
     let settled = false;
     let swallowedStatus = -1;
     for (;;) {
+      if (this.stopped) return;
       const result = framer.next();
       if (result === FRAME_ERROR) {
+        this.stopped = true;
         this.onProtocolError(framer.error);
         return;
       }
       if (result !== FRAME_READY) break;
       const code = framer.code;
+      this.state.received(code, buffer, framer.bodyStart, framer.frameEnd);
+      if (this.state.desync !== null) {
+        // Airlock no longer knows what the server holds under each name: end the session, relay nothing more.
+        this.stopped = true;
+        if (runStart >= 0) this.client.write(buffer.subarray(runStart, runEnd));
+        return;
+      }
+      if (code === ServerCode.ParameterStatus) {
+        const { name, value } = readParameterStatus(buffer, framer.bodyStart, framer.frameEnd);
+        if (!this.onParameterStatus(name, value)) {
+          this.stopped = true;
+          if (runStart >= 0) this.client.write(buffer.subarray(runStart, runEnd));
+          return;
+        }
+      }
       let forward = true;
       if (code === ServerCode.ReadyForQuery) {
         this.status = framer.frameEnd > framer.bodyStart ? (buffer[framer.bodyStart] as number) : TxStatus.Idle;
         if (this.outstanding > 0) this.outstanding--;
         if (this.swallowing) {
           this.swallowing = false;
+          this.onRow = null;
           swallowedStatus = this.status;
           forward = false;
         }
         if (this.outstanding === 0) settled = true;
       } else if (this.swallowing) {
+        if (code === ServerCode.DataRow && this.onRow) this.onRow(buffer, framer.bodyStart, framer.frameEnd);
         // Asynchronous messages still belong to the client.
         forward = code === ServerCode.NotificationResponse || code === ServerCode.ParameterStatus;
       } else if (code === ServerCode.ErrorResponse) {

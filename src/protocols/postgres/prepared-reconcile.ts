@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { serialize } from 'pg-protocol';
+import type { Classification } from '../../gate/action.js';
+import type { ProtocolState } from './protocol-state.js';
+import { readStatementEffects } from './statement-details.js';
+import { type StatementEntry, unknownStatement } from './statement-registry.js';
+
+const QUERY = 'SELECT name, statement, from_sql FROM pg_catalog.pg_prepared_statements';
+
+export interface PreparedRow {
+  name: string;
+  statement: string;
+  fromSql: boolean;
+}
+
+/**
+ * The round that reads what the server holds under each prepared-statement
+ * name, after code Airlock did not read may have changed it. It uses a named
+ * statement and portal of its own (closed again in the same round), so the
+ * client's unnamed statement and portal stay as they were.
+ */
+export class PreparedReconcile {
+  private readonly statementName = `airlock_reconcile_${randomBytes(6).toString('hex')}`;
+  readonly rows: PreparedRow[] = [];
+
+  /** The bytes of the round, and the same messages recorded in `state` as sent. */
+  round(state: ProtocolState, entry: StatementEntry): Buffer {
+    const name = this.statementName;
+    state.sentParse(name, entry);
+    state.sentBind(name, name);
+    state.sentExecute(name);
+    state.sentClose(false, name);
+    state.sentClose(true, name);
+    state.sentSync();
+    return Buffer.concat([
+      serialize.parse({ name, text: QUERY }),
+      serialize.bind({ portal: name, statement: name }),
+      serialize.execute({ portal: name }),
+      serialize.close({ type: 'P', name }),
+      serialize.close({ type: 'S', name }),
+      serialize.sync(),
+    ]);
+  }
+
+  get text(): string {
+    return QUERY;
+  }
+
+  /** One DataRow of the round (text format: name, statement, from_sql). */
+  readonly onRow = (buffer: Buffer, body: number, end: number): void => {
+    const values: (string | null)[] = [];
+    let offset = body + 2;
+    const count = buffer.readInt16BE(body);
+    for (let i = 0; i < count && offset + 4 <= end; i++) {
+      const length = buffer.readInt32BE(offset);
+      offset += 4;
+      if (length < 0) values.push(null);
+      else {
+        values.push(buffer.toString('utf8', offset, Math.min(end, offset + length)));
+        offset += length;
+      }
+    }
+    const [name, statement, fromSql] = values;
+    if (typeof name === 'string' && typeof statement === 'string') this.rows.push({ name, statement, fromSql: fromSql === 't' });
+  };
+}
+
+/**
+ * The entry to gate a server-held statement on. A protocol-level statement's
+ * text is the row's text. A SQL PREPARE shows the whole query string it came
+ * from: the PREPARE of that name inside it is found by classifying that
+ * string; anything ambiguous is unknown (high risk).
+ */
+export function entryForRow(row: PreparedRow, classify: (text: string) => Classification): StatementEntry {
+  if (!row.fromSql) return { text: row.statement, classification: classify(row.statement) };
+  const texts = new Set<string>();
+  for (const statement of readStatementEffects(classify(row.statement))) {
+    if (statement.effect?.op === 'prepare' && statement.effect.name === row.name) texts.add(statement.effect.text);
+  }
+  if (texts.size !== 1) return unknownStatement('statement', row.name);
+  const [text] = texts as unknown as [string];
+  return { text, classification: classify(text), source: row.statement };
+}
