@@ -73,3 +73,33 @@ export async function startScratchCluster(options: { password: string; md5Passwo
     },
   };
 }
+
+/**
+ * A throw-away PostgreSQL 15 cluster with trust authentication on a free
+ * loopback port and a `test` database: for tests whose inputs may crash or
+ * wedge a backend (random protocol sequences), so the shared server stays up.
+ */
+export async function startTrustCluster(): Promise<ScratchCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-trust-'));
+  const data = join(dir, 'data');
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  chownSync(dir, uid, gid);
+  const asPostgres = (program: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, program), ...args], { stdio: 'pipe' });
+  asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  appendFileSync(join(data, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\n`);
+  const port = await freePort();
+  asPostgres('pg_ctl', ['-D', data, '-o', `-p ${port}`, '-w', '-l', join(dir, 'log'), 'start']);
+  execFileSync('psql', ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE test'], { stdio: 'pipe' });
+  return {
+    port,
+    dir,
+    stop() {
+      try {
+        asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

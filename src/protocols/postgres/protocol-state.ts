@@ -55,6 +55,9 @@ interface QueryInFlight {
 export const UNCERTAIN: unique symbol = Symbol('uncertain');
 export type Prediction = StatementEntry | undefined | typeof UNCERTAIN;
 
+/** EXECUTE of a statement that is itself an EXECUTE ...: followed this deep. */
+const MAX_EXECUTE_DEPTH = 4;
+
 const SYNC: SentMessage = { kind: Sent.Sync };
 const DESCRIBE: SentMessage = { kind: Sent.Describe };
 const FUNCTION_CALL: SentMessage = { kind: Sent.FunctionCall };
@@ -196,7 +199,7 @@ export class ProtocolState {
         if (current?.kind === Sent.Query) {
           this.startQuery(current);
           const statement = current.statements[current.completed++];
-          if (statement?.effect) this.apply(statement.effect, current.source);
+          if (statement) this.applyStatement(statement, current.source, 0);
           return;
         }
         if (current?.kind !== Sent.Execute) return this.lost('CommandComplete');
@@ -265,7 +268,28 @@ export class ProtocolState {
     const entry = this.confirmed.portals.get(portal);
     if (!entry) return;
     const statement = readStatementEffects(entry.classification)[0];
-    if (statement?.effect) this.apply(statement.effect, entry.source ?? entry.text);
+    if (statement) this.applyStatement(statement, entry.source ?? entry.text, 0);
+  }
+
+  /**
+   * A statement completed: its own effect, and the effects of the prepared
+   * statements it ran by name (a Parse can hold any statement, DEALLOCATE
+   * and PREPARE included, and EXECUTE runs it), as the server held them then.
+   */
+  private applyStatement(statement: StatementEffects, source: string, depth: number): void {
+    if (statement.executes) {
+      for (const name of statement.executes) {
+        const executed = this.confirmed.statements.get(name);
+        if (!executed) continue;
+        if (depth >= MAX_EXECUTE_DEPTH) {
+          // Deeper than any client needs: forget what might have changed.
+          this.unverified = true;
+          continue;
+        }
+        for (const inner of readStatementEffects(executed.classification)) this.applyStatement(inner, executed.source ?? executed.text, depth + 1);
+      }
+    }
+    if (statement.effect) this.apply(statement.effect, source);
   }
 
   private failed(current: SentMessage | undefined): void {
@@ -344,11 +368,11 @@ export class ProtocolState {
         if (certain) value = undefined;
       } else if (message.kind === Sent.Query) {
         if (name === '') value = undefined;
-        else if (message.statements.some((s) => touchesStatement(s.effect, name))) return UNCERTAIN;
+        else if (message.statements.some((s) => touchesStatement(s.effect, name) || (s.executes !== undefined && s.executes.length > 0))) return UNCERTAIN;
       } else if (message.kind === Sent.Execute) {
         // An Execute of a PREPARE sent through Parse: rare, and never worth guessing.
         const portal = this.portalAt(message.portal, i);
-        if (portal === UNCERTAIN || (portal && readStatementEffects(portal.classification).some((s) => touchesStatement(s.effect, name)))) return UNCERTAIN;
+        if (portal === UNCERTAIN || (portal && readStatementEffects(portal.classification).some((s) => touchesStatement(s.effect, name) || (s.executes !== undefined && s.executes.length > 0)))) return UNCERTAIN;
       }
     }
     return value;

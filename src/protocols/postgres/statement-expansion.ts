@@ -2,7 +2,7 @@ import type { Classification } from '../../gate/action.js';
 import { maxRisk } from '../../policy/risk-level.js';
 import { mergeClassifications } from './merge-classifications.js';
 import { type Prediction, UNCERTAIN } from './protocol-state.js';
-import type { StatementEffects } from './statement-details.js';
+import { type StatementEffects, readStatementEffects } from './statement-details.js';
 import type { GatedCommand } from './statement-gate.js';
 import { type StatementEntry, unknownStatement } from './statement-registry.js';
 
@@ -16,6 +16,9 @@ import { type StatementEntry, unknownStatement } from './statement-registry.js';
  * a name the string does not define is looked up in what the server holds.
  * A name never seen prepared is gated as high risk.
  */
+/** EXECUTE of a statement that is itself an EXECUTE ...: followed this deep, then unknown. */
+const MAX_DEPTH = 4;
+
 export function expandExecute(
   text: string,
   classification: Classification,
@@ -28,14 +31,19 @@ export function expandExecute(
   let cleared = false;
   const lines = [text];
   const all = [classification];
-  for (const statement of statements) {
+  const follow = (statement: StatementEffects, depth: number): boolean => {
     for (const name of statement.executes ?? []) {
       const own = local.get(name);
       const found = own !== undefined ? own : cleared ? undefined : lookup(name);
-      if (found === UNCERTAIN) return UNCERTAIN;
+      if (found === UNCERTAIN) return false;
       const entry = found ?? unknownStatement('statement', name);
       lines.push(`-- ${name}: ${entry.text}`);
       all.push(entry.classification);
+      // What the executed statement does runs here too (a Parse can hold EXECUTE, PREPARE, DEALLOCATE).
+      for (const inner of readStatementEffects(entry.classification)) {
+        if (depth >= MAX_DEPTH) all.push(unknownStatement('statement', name).classification);
+        else if (!follow(inner, depth + 1)) return false;
+      }
     }
     const effect = statement.effect;
     if (effect?.op === 'prepare') local.set(effect.name, prepareEntry(effect.text));
@@ -44,7 +52,9 @@ export function expandExecute(
       local.clear();
       cleared = true;
     }
-  }
+    return true;
+  };
+  for (const statement of statements) if (!follow(statement, 0)) return UNCERTAIN;
   const merged = mergeClassifications(all);
   // A lone EXECUTE runs exactly its prepared statement (parameters are values, not SQL):
   // its own context-free risk ("some prepared statement") gives way to what it runs.
