@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import { serialize } from 'pg-protocol';
+import { startupMessage } from '../../src/protocols/postgres/client-messages.js';
 
 /** A server message as the tests read it: pg-protocol's, with the fields they look at. */
 export type WireMessage = BackendMessage & {
@@ -56,7 +57,8 @@ export class WireClient {
       socket.once('error', reject);
     });
     const client = new WireClient(socket);
-    socket.write(serialize.startup({ user: login.user, database: login.database, ...login.parameters }));
+    // Built by hand: pg-protocol's startup() appends client_encoding=UTF8, which would hide the test's own.
+    socket.write(startupMessage(new Map(Object.entries({ user: login.user, database: login.database, ...login.parameters }))));
     for (;;) {
       const message = await client.next();
       if (message.name === 'authenticationCleartextPassword') socket.write(serialize.password(login.password ?? ''));
