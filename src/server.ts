@@ -234,6 +234,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         logger: logger.child({ component: 'postgres' }),
         ...(tls ? { tls } : {}),
         publicUrl,
+        onPrivilegedUpstream: (target, user) => metrics.privilegedUpstream('postgres', target, user),
       });
       const listening = await proxy.listen();
       postgres = listening;

@@ -31,6 +31,8 @@ export interface AirlockMetrics extends GateMetrics {
   storeError(operation: string): void;
   notifyFailure(channel: string): void;
   revocation(): void;
+  /** An upstream role that is a superuser or reaches the host's files or programs (1 per target and role). */
+  privilegedUpstream(protocol: string, target: string, user: string): void;
   /** Counts live sessions by protocol at each scrape (e.g. `() => sessions.list()`). */
   observeSessions(source: () => Iterable<{ readonly protocol: string }>): void;
   /** The exposition text for GET /metrics. */
@@ -67,6 +69,12 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
   const storeErrors = new Counter({ name: 'airlock_store_errors_total', help: 'Approval store errors by operation.', labelNames: ['operation'] as const, registers: [registry] });
   const notifyFailures = new Counter({ name: 'airlock_notify_failures_total', help: 'Approval channel notification failures by channel.', labelNames: ['channel'] as const, registers: [registry] });
   const revocations = new Counter({ name: 'airlock_revocations_total', help: 'Revocations added.', registers: [registry] });
+  const privileged = new Gauge({
+    name: 'airlock_upstream_privileged',
+    help: 'Upstream roles that are superusers or reach the host (pg_read_server_files, pg_write_server_files, pg_execute_server_program): 1 each.',
+    labelNames: ['protocol', 'target', 'user'] as const,
+    registers: [registry],
+  });
   let sessionSource: (() => Iterable<{ readonly protocol: string }>) | null = null;
   new Gauge({
     name: 'airlock_sessions',
@@ -131,6 +139,9 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
     notifyFailure: notifyInc,
     revocation() {
       revocations.inc();
+    },
+    privilegedUpstream(protocol, target, user) {
+      privileged.labels(protocol, target, user).set(1);
     },
     observeSessions(source) {
       sessionSource = source;

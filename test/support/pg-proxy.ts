@@ -5,6 +5,7 @@ import type { AirlockConfig, PostgresTargetConfig } from '../../src/config/schem
 import { SessionRegistry } from '../../src/gate/session-registry.js';
 import type { Principal } from '../../src/identity/principal.js';
 import { createPostgresProxy, type PostgresProxy, type TlsMaterial } from '../../src/protocols/postgres/index.js';
+import type { PostgresProxyDeps } from '../../src/protocols/postgres/postgres-proxy.js';
 import { createTestClassifier } from './pg-classifier.js';
 import { type Decide, ScriptedGate } from './scripted-gate.js';
 import { POSTGRES } from './services.js';
@@ -34,6 +35,7 @@ export interface HarnessOptions {
   readonly listener?: Record<string, unknown>;
   readonly targets?: readonly Record<string, unknown>[];
   readonly tls?: TlsMaterial | null;
+  readonly onPrivilegedUpstream?: PostgresProxyDeps['onPrivilegedUpstream'];
 }
 
 export function defaultTargets(): Record<string, unknown>[] {
@@ -55,6 +57,7 @@ export async function startProxy(options: HarnessOptions = {}): Promise<ProxyHar
     logger,
     tls: options.tls ?? null,
     publicUrl: 'http://airlock.test',
+    ...(options.onPrivilegedUpstream ? { onPrivilegedUpstream: options.onPrivilegedUpstream } : {}),
   });
   const { host, port } = await proxy.listen();
   return {

@@ -13,13 +13,32 @@ const postgresUpstream = z.strictObject({
   connect_timeout: z.int().min(100).default(5000).describe('Milliseconds.'),
 });
 
-export const postgresTargetSchema = z.strictObject({
-  name,
-  protocol: z.literal('postgres'),
-  description: z.string().optional(),
-  embedded: z.boolean().default(false).describe('Serve an embedded demo database (PGlite) instead of a real upstream.'),
-  upstream: postgresUpstream.prefault({}),
+const upstreamRole = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected a name of letters, digits, _ . - (at most 63)').describe('What a client asks for as its PostgreSQL user name.'),
+  user: z.string().min(1).describe('Upstream role Airlock logs in as for it.'),
+  password: z.string().optional().describe('That role\'s password (or password_file).'),
+  groups: z.array(z.string().min(1)).min(1).describe('Groups whose members may use it.'),
 });
+
+export const postgresTargetSchema = z
+  .strictObject({
+    name,
+    protocol: z.literal('postgres'),
+    description: z.string().optional(),
+    embedded: z.boolean().default(false).describe('Serve an embedded demo database (PGlite) instead of a real upstream.'),
+    upstream: postgresUpstream.prefault({}),
+    roles: z
+      .array(upstreamRole)
+      .default([])
+      .describe('Upstream roles by group: the user name a client connects with picks one its groups allow (first allowed when it names none); none allowed: refused. Empty: everyone uses upstream.user.'),
+  })
+  .superRefine((target, ctx) => {
+    const seen = new Set<string>();
+    target.roles.forEach((role, index) => {
+      if (seen.has(role.name)) ctx.addIssue({ code: 'custom', path: ['roles', index, 'name'], message: `role name "${role.name}" is given twice` });
+      seen.add(role.name);
+    });
+  });
 
 export const httpTargetSchema = z.strictObject({
   name,

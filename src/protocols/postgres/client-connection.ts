@@ -9,6 +9,8 @@ import type { Principal } from '../../identity/principal.js';
 import { ClientCode, StartupCode } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, MessageFramer } from './message-framer.js';
 import { unpinnedParameter } from './pinned-parameters.js';
+import { isPrivileged, readUpstreamPrivileges } from './upstream-privileges.js';
+import { type UpstreamLogin, attributedApplicationName, chooseUpstreamLogin } from './upstream-role.js';
 import { mayAskForPassword } from './plaintext-policy.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ProxySession } from './proxy-session.js';
@@ -247,16 +249,26 @@ export class ClientConnection {
     if (this.state !== ConnectionState.Authenticating) return;
     if (this.startupSettings !== null && !(await this.startupSettingsAllowed(principal, target, this.startupSettings))) return;
     if (this.state !== ConnectionState.Authenticating) return;
+    let login: UpstreamLogin;
+    try {
+      login = chooseUpstreamLogin(target, this.parameters.get('user'), principal);
+    } catch (err) {
+      const safe = toClientError(err);
+      this.log.info({ target: target.name, subject: principal.subject }, 'postgres upstream role refused');
+      return this.fatal(safe.sqlstate, `airlock: ${safe.message}`);
+    }
     this.state = ConnectionState.ConnectingUpstream;
+    const upstreamTarget = login.user === target.upstream.user && login.password === target.upstream.password ? target : { ...target, upstream: { ...target.upstream, ...login } };
     let link: UpstreamLink;
     try {
-      link = await connectUpstream({ target, parameters: this.upstreamParameters(), ca: await this.ctx.caFor(target), logger: this.log });
+      link = await connectUpstream({ target: upstreamTarget, parameters: this.upstreamParameters(principal), ca: await this.ctx.caFor(target), logger: this.log });
     } catch (err) {
       this.ctx.counters.upstreamFailures++;
       const safe = toClientError(err);
       if (safe !== err) this.log.error({ err }, 'postgres upstream login failed unexpectedly');
       return this.fatal(safe instanceof AirlockError && safe.sqlstate !== 'XX000' ? safe.sqlstate : '08006', safe.message);
     }
+    if (this.state === ConnectionState.ConnectingUpstream) await this.checkPrivileges(link, target, login.user);
     if (this.state !== ConnectionState.ConnectingUpstream) {
       link.socket.on('error', () => undefined);
       link.socket.destroy();
@@ -284,11 +296,30 @@ export class ClientConnection {
     return false;
   }
 
-  private upstreamParameters(): Map<string, string> {
+  private upstreamParameters(principal: Principal): Map<string, string> {
     const forwarded = new Map<string, string>();
     for (const [name, value] of this.parameters) if (!NOT_FORWARDED.has(name)) forwarded.set(name, value);
     if (this.forwardedOptions !== '') forwarded.set('options', this.forwardedOptions);
+    forwarded.set('application_name', attributedApplicationName(this.parameters.get('application_name'), principal.subject));
     return forwarded;
+  }
+
+  /** Once per target and upstream role: warn when it can do more than any gate can contain. */
+  private async checkPrivileges(link: UpstreamLink, target: PostgresTargetConfig, user: string): Promise<void> {
+    const key = `${target.name}\0${user}`;
+    if (this.ctx.privilegesChecked.has(key)) return;
+    this.ctx.privilegesChecked.add(key);
+    const privileges = await readUpstreamPrivileges(link);
+    if (privileges === null) {
+      this.ctx.privilegesChecked.delete(key);
+      return;
+    }
+    if (!isPrivileged(privileges)) return;
+    this.ctx.onPrivilegedUpstream?.(target.name, user, privileges);
+    this.log.warn(
+      { target: target.name, upstreamUser: user, superuser: privileges.superuser, hostRoles: privileges.hostRoles },
+      'the upstream role is a superuser or reaches the host (pg_read_server_files, pg_write_server_files, pg_execute_server_program): any statement the gate misses compromises the host; use a least-privilege role (docs/postgres.md)',
+    );
   }
 
   private ready(link: UpstreamLink, principal: Principal, target: PostgresTargetConfig): void {

@@ -12,6 +12,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { ProxyCounters, type PostgresProxyStats } from './proxy-stats.js';
 import { errorResponse } from './server-messages.js';
 import type { TlsMaterial } from './tls-material.js';
+import type { UpstreamPrivileges } from './upstream-privileges.js';
 
 export interface PostgresProxyDeps {
   readonly config: AirlockConfig['postgres'];
@@ -24,6 +25,8 @@ export interface PostgresProxyDeps {
   readonly tls?: TlsMaterial | null;
   /** Where approvers act, shown in hold notices when the gate gives no URL. */
   readonly publicUrl?: string;
+  /** Told when an upstream role is a superuser or reaches the host (for a metric). */
+  readonly onPrivilegedUpstream?: (target: string, user: string, privileges: UpstreamPrivileges) => void;
 }
 
 export interface PostgresProxy {
@@ -54,6 +57,8 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
     cancelKeys: new CancelKeys(),
     counters: new ProxyCounters(),
     ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl } : {}),
+    ...(deps.onPrivilegedUpstream !== undefined ? { onPrivilegedUpstream: deps.onPrivilegedUpstream } : {}),
+    privilegesChecked: new Set(),
     get closing() {
       return closing;
     },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { serialize } from 'pg-protocol';
 import type { Classification } from '../../gate/action.js';
 import type { ProtocolState } from './protocol-state.js';
+import { readDataRowText } from './server-messages.js';
 import { readStatementEffects } from './statement-details.js';
 import { type StatementEntry, unknownStatement } from './statement-registry.js';
 
@@ -48,19 +49,7 @@ export class PreparedReconcile {
 
   /** One DataRow of the round (text format: name, statement, from_sql). */
   readonly onRow = (buffer: Buffer, body: number, end: number): void => {
-    const values: (string | null)[] = [];
-    let offset = body + 2;
-    const count = buffer.readInt16BE(body);
-    for (let i = 0; i < count && offset + 4 <= end; i++) {
-      const length = buffer.readInt32BE(offset);
-      offset += 4;
-      if (length < 0) values.push(null);
-      else {
-        values.push(buffer.toString('utf8', offset, Math.min(end, offset + length)));
-        offset += length;
-      }
-    }
-    const [name, statement, fromSql] = values;
+    const [name, statement, fromSql] = readDataRowText(buffer, body, end);
     if (typeof name === 'string' && typeof statement === 'string') this.rows.push({ name, statement, fromSql: fromSql === 't' });
   };
 }

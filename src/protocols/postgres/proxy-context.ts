@@ -6,6 +6,7 @@ import type { Gate } from '../../gate/gate.js';
 import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { CancelKeys } from './cancel-keys.js';
 import type { ProxyCounters } from './proxy-stats.js';
+import type { UpstreamPrivileges } from './upstream-privileges.js';
 
 /** Everything a connection needs from the proxy; built once by createPostgresProxy. */
 export interface ProxyContext {
@@ -24,4 +25,8 @@ export interface ProxyContext {
   readonly publicUrl?: string;
   /** True once close() started: new statements are refused. */
   readonly closing: boolean;
+  /** Targets and upstream roles whose privileges were already read (`target\0user`). */
+  readonly privilegesChecked: Set<string>;
+  /** Told when an upstream role is a superuser or reaches the host (for a metric). */
+  readonly onPrivilegedUpstream?: (target: string, user: string, privileges: UpstreamPrivileges) => void;
 }

@@ -87,3 +87,20 @@ export function readParameterStatus(buffer: Buffer, body: number, end: number): 
   const valueEnd = buffer.indexOf(0, nameEnd + 1);
   return { name: buffer.toString('utf8', body, nameEnd), value: buffer.toString('utf8', nameEnd + 1, valueEnd < 0 || valueEnd >= end ? end : valueEnd) };
 }
+
+/** The columns of a DataRow in text format (null for SQL NULL). */
+export function readDataRowText(buffer: Buffer, body: number, end: number): (string | null)[] {
+  const values: (string | null)[] = [];
+  const count = end - body >= 2 ? buffer.readInt16BE(body) : 0;
+  let offset = body + 2;
+  for (let i = 0; i < count && offset + 4 <= end; i++) {
+    const length = buffer.readInt32BE(offset);
+    offset += 4;
+    if (length < 0) values.push(null);
+    else {
+      values.push(buffer.toString('utf8', offset, Math.min(end, offset + length)));
+      offset += length;
+    }
+  }
+  return values;
+}
