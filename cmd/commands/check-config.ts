@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { configWarnings } from '../../src/config/config-warnings.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 
@@ -11,7 +12,9 @@ export function registerCheckConfig(program: Command): void {
       try {
         const config = loadConfigFile(file);
         const summary = `${file}: OK (${config.targets.length} targets, ${config.policy.rules.length} rules, store ${config.store.kind})`;
-        process.stdout.write(options.json ? `${JSON.stringify({ ok: true, problems: [] })}\n` : `${summary}\n`);
+        const warnings = configWarnings(config);
+        if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, problems: [], warnings })}\n`);
+        else process.stdout.write(`${summary}\n${warnings.map((w) => `warning: ${w}\n`).join('')}`);
       } catch (err) {
         if (!(err instanceof ConfigInvalidError)) throw err;
         const problems = err.problems.length > 0 ? err.problems : [err.message];
