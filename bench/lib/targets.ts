@@ -12,7 +12,7 @@ export interface ConnectionParams {
   readonly sslmode: 'disable' | 'require';
 }
 
-export type ServiceKind = 'pgbouncer' | 'node-relay' | 'airlock';
+export type ServiceKind = 'pgbouncer' | 'node-relay' | 'airlock' | 'airlock-baseline';
 
 export interface TargetDefinition {
   readonly name: string;
@@ -70,12 +70,26 @@ export const TARGETS: readonly TargetDefinition[] = [
       return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'require' };
     },
   },
+  {
+    name: 'airlock-baseline',
+    description: 'Airlock built from another tree (AIRLOCK_BENCH_BASELINE=DIR, built with npm run build there), plaintext: the before of a change, in the same run',
+    service: 'airlock-baseline',
+    connection: (s) => {
+      const svc = required<AirlockService>(s, 'airlock-baseline');
+      return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'disable' };
+    },
+  },
 ];
 
 export const SERVICE_STARTERS: Readonly<Record<ServiceKind, (ctx: ServiceContext) => Promise<Service>>> = {
   pgbouncer: startPgBouncer,
   'node-relay': startNodeRelay,
   airlock: (ctx) => startAirlock(ctx),
+  'airlock-baseline': (ctx) => {
+    const baseline = process.env['AIRLOCK_BENCH_BASELINE'];
+    if (!baseline) throw new Error('target airlock-baseline needs AIRLOCK_BENCH_BASELINE=DIR (a built checkout of the commit to compare with)');
+    return startAirlock({ ...ctx, repoRoot: baseline }, { name: 'airlock-baseline', dataDir: `${ctx.workDir}/airlock-baseline-data` });
+  },
 };
 
 /** libpq environment for a connection (pgbench, psql). */

@@ -120,9 +120,10 @@ export class StatementGate {
     if (this.closed || !this.inFlight) return;
     this.init.ctx.counters.statementsHeld++;
     this.notifier?.stop();
-    this.notifier = new HoldNotifier(this.init.client, notice, this.init.ctx.config.notice_interval);
+    const notifier = new HoldNotifier(this.init.client, notice, this.init.ctx.config.notice_interval);
+    this.notifier = notifier;
     this.init.onHoldChange(true);
-    this.notifier.start(this.inFlight.command, this.init.ctx.publicUrl);
+    notifier.start(this.inFlight.command, this.init.ctx.publicUrl);
     this.init.logger.info({ approvalId: notice.approvalId, actionId: this.inFlight.id }, 'postgres statement held');
   }
 
