@@ -131,6 +131,12 @@ export class ClientConnection {
         if (result === NEED_MORE) return;
         if (result === FRAME_ERROR) {
           this.ctx.counters.protocolErrors++;
+          // PostgreSQL logs an invalid startup packet length and closes without a word (a Terminate or
+          // an HTTP request sent first reads as one); clients such as node-postgres expect exactly that.
+          if (this.state === ConnectionState.AwaitingStartup) {
+            this.log.debug({ reason: this.framer.error }, 'postgres startup packet rejected');
+            return this.close();
+          }
           return this.fatal(this.framer.error.includes('exceeds') ? '54000' : '08P01', `airlock: ${this.framer.error}`);
         }
         if (this.state === ConnectionState.AwaitingStartup) this.onStartupPacket();
@@ -227,7 +233,8 @@ export class ClientConnection {
     const { code, buffer, bodyStart, frameEnd } = this.framer;
     if (code !== ClientCode.Password) throw new BadRequestError(`expected a password message, got message type ${code}`);
     const nul = buffer.indexOf(0, bodyStart);
-    const token = buffer.toString('utf8', bodyStart, nul >= bodyStart && nul < frameEnd ? nul : frameEnd).trim();
+    // Exactly as sent: a token with a stray space or newline is not a token (the compact-JWS check refuses it).
+    const token = buffer.toString('utf8', bodyStart, nul >= bodyStart && nul < frameEnd ? nul : frameEnd);
     this.state = ConnectionState.Authenticating;
     // Read nothing more until the session is ready (a client may not pipeline before AuthenticationOk anyway).
     this.socket.pause();
@@ -244,6 +251,8 @@ export class ClientConnection {
       const safe = toClientError(err);
       if (safe !== err) this.log.error({ err }, 'postgres authentication failed unexpectedly');
       else this.log.info({ code: safe.code, target: target.name }, 'postgres authentication refused');
+      // Drivers and tools match PostgreSQL's own wording; Airlock's reason goes in DETAIL.
+      if (safe.sqlstate === '28P01') return this.fatal('28P01', `password authentication failed for user "${this.parameters.get('user') ?? ''}"`, safe.message);
       return this.fatal(safe.sqlstate, safe.message);
     }
     if (this.state !== ConnectionState.Authenticating) return;
@@ -360,10 +369,10 @@ export class ClientConnection {
     this.log.info({ target: target.name, subject: principal.subject, tls: this.encrypted }, 'postgres session started');
   }
 
-  private fatal(code: string, message: string): void {
+  private fatal(code: string, message: string, detail?: string): void {
     if (this.state === ConnectionState.Closed || this.state === ConnectionState.Ready) return;
     if (this.state === ConnectionState.AwaitingStartup && this.target === null) this.ctx.counters.connectionsRejected++;
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(errorResponse({ severity: 'FATAL', code, message }));
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(errorResponse({ severity: 'FATAL', code, message, ...(detail !== undefined ? { detail } : {}) }));
     this.close();
   }
 

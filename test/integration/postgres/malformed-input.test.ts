@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { type ProxyHarness, TOKEN, startProxy } from '../../support/pg-proxy.js';
-import { requirePostgres } from '../../support/services.js';
+import { POSTGRES, requirePostgres } from '../../support/services.js';
 
 /** A raw connection that collects everything the proxy sends until it closes. */
 function raw(harness: ProxyHarness): { socket: Socket; received: () => Buffer; closed: Promise<void> } {
@@ -69,12 +69,24 @@ describe('malformed input never crashes the proxy or disturbs other sessions', (
     await stillServes();
   });
 
-  it('garbage before startup (an HTTP request) gets 08P01 and a close', async (t) => {
+  it('garbage before startup (an HTTP request) and a Terminate before startup close silently, as PostgreSQL does', async (t) => {
     if (!(await requirePostgres(t))) return;
-    const conn = raw(harness);
-    conn.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await conn.closed;
-    assert.equal(errorCode(conn.received()), '08P01');
+    for (const bytes of [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.from([0x58, 0, 0, 0, 4])]) {
+      const conn = raw(harness);
+      conn.socket.write(bytes);
+      await conn.closed;
+      assert.equal(conn.received().length, 0, `answered ${conn.received().toString('latin1')}`);
+    }
+    // The same against PostgreSQL itself: nothing is sent back either.
+    const direct = connect({ host: POSTGRES.host, port: POSTGRES.port });
+    const chunks: Buffer[] = [];
+    direct.on('data', (d) => chunks.push(d));
+    direct.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      direct.on('close', () => resolve());
+      direct.on('connect', () => direct.write(Buffer.from([0x58, 0, 0, 0, 4])));
+    });
+    assert.equal(Buffer.concat(chunks).length, 0);
     await stillServes();
   });
 

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { postgresListenerSchema } from '../../../src/config/sections/protocols.js';
 import { loadOrCreateTlsMaterial } from '../../../src/protocols/postgres/index.js';
 import { psql } from '../../support/pg-clients.js';
-import { type ProxyHarness, startProxy } from '../../support/pg-proxy.js';
+import { type ProxyHarness, TOKEN, startProxy } from '../../support/pg-proxy.js';
 import { requirePostgres } from '../../support/services.js';
 
 describe('psql through the proxy', () => {
@@ -63,7 +63,13 @@ describe('psql through the proxy', () => {
   it('answers a bad token with 28P01 and an unknown database with 3D000', async (t) => {
     if (!(await requirePostgres(t))) return;
     const bad = new pg.Client(harness.client({ password: 'not-a-token' }));
-    await assert.rejects(bad.connect(), (err: pg.DatabaseError) => err.code === '28P01' && err.severity === 'FATAL');
+    // PostgreSQL's own wording (drivers and tools match on it); Airlock's reason in DETAIL.
+    await assert.rejects(bad.connect(), (err: pg.DatabaseError) => err.code === '28P01' && err.severity === 'FATAL' && err.message === 'password authentication failed for user "alice"' && typeof err.detail === 'string' && err.detail.length > 0);
+    // The token exactly as sent: a stray space or newline makes it another string, refused.
+    for (const password of [` ${TOKEN}`, `${TOKEN}\n`, `${TOKEN} `]) {
+      const padded = new pg.Client(harness.client({ password }));
+      await assert.rejects(padded.connect(), (err: pg.DatabaseError) => err.code === '28P01');
+    }
     const unknown = new pg.Client(harness.client({ database: 'nope' }));
     await assert.rejects(unknown.connect(), (err: pg.DatabaseError) => err.code === '3D000' && /target "nope"/.test(err.message));
   });
@@ -91,7 +97,8 @@ describe('psql through the proxy', () => {
     await client.connect();
     try {
       const row = (await client.query("SELECT current_setting('application_name') AS app, current_setting('client_encoding') AS enc")).rows[0];
-      assert.equal(row.app, 'through-airlock');
+      // The engineer's subject rides along, so pg_stat_activity names the person.
+      assert.equal(row.app, 'through-airlock [airlock:alice]');
       assert.equal(row.enc, 'UTF8');
       // Airlock's own key, not the upstream's pid.
       const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
