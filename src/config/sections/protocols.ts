@@ -18,6 +18,10 @@ export const postgresListenerSchema = z
     notice_interval: duration('15s').describe('How often a held statement repeats its notice.'),
     classification_cache_size: z.int().min(0).default(10_000).describe('LRU entries of statement classifications by exact text, and as many again by literal shape; 0 disables both.'),
     max_connections: z.int().min(1).default(10_000),
+    parse_offload_chars: z.int().min(1024).default(65_536).describe('Statements at least this long are parsed on worker threads, off the event loop.'),
+    parse_workers: z.int().min(1).max(16).default(1).describe('Worker threads for large statements (each holds its own parser, ~100 MB).'),
+    parse_queue_chars: z.int().min(1024).default(268_435_456).describe('Characters of large statements waiting to be parsed, at most; beyond, a statement is refused (53400).'),
+    parse_timeout: duration('30s').describe('A large statement not parsed in this time is refused and its worker replaced.'),
   })
   .prefault({});
 

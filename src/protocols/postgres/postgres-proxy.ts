@@ -11,6 +11,7 @@ import { ClientConnection } from './client-connection.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ProxyCounters, type PostgresProxyStats } from './proxy-stats.js';
 import { errorResponse } from './server-messages.js';
+import { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
 import type { TlsMaterial } from './tls-material.js';
 import type { UpstreamPrivileges } from './upstream-privileges.js';
 
@@ -59,6 +60,12 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
     ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl } : {}),
     ...(deps.onPrivilegedUpstream !== undefined ? { onPrivilegedUpstream: deps.onPrivilegedUpstream } : {}),
     privilegesChecked: new Set(),
+    parsePool: new ParseWorkerPool({
+      workers: deps.config.parse_workers,
+      maxQueuedChars: deps.config.parse_queue_chars,
+      timeoutMs: deps.config.parse_timeout,
+      logger,
+    }),
     get closing() {
       return closing;
     },
@@ -122,6 +129,7 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
       }
       for (const connection of [...connections]) connection.terminate(SHUTDOWN_MESSAGE);
       connections.clear();
+      await ctx.parsePool.close();
       await stopped;
     },
 

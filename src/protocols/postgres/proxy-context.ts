@@ -5,6 +5,7 @@ import type { AirlockConfig, PostgresTargetConfig } from '../../config/schema.js
 import type { Gate } from '../../gate/gate.js';
 import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { CancelKeys } from './cancel-keys.js';
+import type { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
 import type { ProxyCounters } from './proxy-stats.js';
 import type { UpstreamPrivileges } from './upstream-privileges.js';
 
@@ -25,6 +26,8 @@ export interface ProxyContext {
   readonly publicUrl?: string;
   /** True once close() started: new statements are refused. */
   readonly closing: boolean;
+  /** Parses statements of `config.parse_offload_chars` and more off the event loop. */
+  readonly parsePool: ParseWorkerPool;
   /** Targets and upstream roles whose privileges were already read (`target\0user`). */
   readonly privilegesChecked: Set<string>;
   /** Told when an upstream role is a superuser or reaches the host (for a metric). */

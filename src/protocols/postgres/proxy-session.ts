@@ -30,6 +30,15 @@ const MAX_BACKLOG_BYTES = 1024 * 1024;
 const TERMINATE = Buffer.from([ClientCode.Terminate, 0, 0, 0, 4]);
 const UNPARSEABLE_MESSAGE = 'airlock: the statement could not be parsed, so it was not sent';
 
+/** Why a statement that could not be classified is refused: unparseable, or the large-statement parser's limits. */
+function unparseableRefusal(classification: Classification): Refusal | null {
+  if (!hasFlag(classification, 'unparseable')) return null;
+  const reason = classification.facts.details?.['reason'];
+  if (reason === 'parse_queue_full') return { code: '53400', message: 'airlock: too many large statements are waiting to be parsed; retry in a moment' };
+  if (reason === 'parse_timeout') return { code: '54001', message: 'airlock: the statement took too long to parse, so it was not sent' };
+  return { code: '42601', message: UNPARSEABLE_MESSAGE };
+}
+
 function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -305,10 +314,10 @@ export class ProxySession implements Cancellable {
     switch (code) {
       case ClientCode.Parse: {
         const { name, text } = readParse(buffer, body, end);
-        const entry = this.prepareEntry(text);
-        if (hasFlag(entry.classification, 'unparseable') && !batch.rejection) batch.rejection = { code: '42601', message: UNPARSEABLE_MESSAGE };
-        batch.record({ kind: Sent.Parse, name, entry });
-        batch.append(buffer, start, end);
+        if (text.length >= this.ctx.config.parse_offload_chars) {
+          return this.ctx.parsePool.classify(text).then((classification) => this.onParse(name, { text, classification }, buffer, start, end));
+        }
+        this.onParse(name, this.prepareEntry(text), buffer, start, end);
         return;
       }
       case ClientCode.Bind: {
@@ -360,6 +369,13 @@ export class ProxySession implements Cancellable {
     }
   }
 
+  private onParse(name: string, entry: StatementEntry, buffer: Buffer, start: number, end: number): void {
+    const batch = this.batch;
+    if (!batch.rejection) batch.rejection = unparseableRefusal(entry.classification);
+    batch.record({ kind: Sent.Parse, name, entry });
+    batch.append(buffer, start, end);
+  }
+
   /** A message that does not belong to an extended batch arrived while one is open: gate the batch first. */
   private async afterOpenBatch(code: number, buffer: Buffer, start: number, body: number, end: number): Promise<void> {
     await this.endBatch(false);
@@ -377,9 +393,19 @@ export class ProxySession implements Cancellable {
       this.forwardQuery(buffer.subarray(start, end), text, null);
       return;
     }
-    const classification = this.classify(text);
-    if (hasFlag(classification, 'unparseable')) return this.refuse({ code: '42601', message: UNPARSEABLE_MESSAGE }, true);
-    return this.gateQuery(buffer.subarray(start, end), text, classification, false);
+    const frame = buffer.subarray(start, end);
+    if (text.length >= this.ctx.config.parse_offload_chars) {
+      // Parsed on a worker thread: other sessions keep their latency while this one waits.
+      return this.ctx.parsePool.classify(text).then((classification) => this.onQueryClassified(frame, text, classification));
+    }
+    return this.onQueryClassified(frame, text, this.classify(text));
+  }
+
+  private onQueryClassified(frame: Buffer, text: string, classification: Classification): Promise<void> | void {
+    if (this.state !== SessionState.Ready) return;
+    const refusal = unparseableRefusal(classification);
+    if (refusal) return this.refuse(refusal, true);
+    return this.gateQuery(frame, text, classification, false);
   }
 
   private gateQuery(frame: Buffer, text: string, classification: Classification, final: boolean): Promise<void> | void {
