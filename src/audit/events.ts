@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** `auth.failure` reason of a connection refused by an active source block: never counted as a failed login. */
+export const SOURCE_REFUSED = 'source_blocked';
+
 export interface AirlockEvent {
   readonly type: EventType;
   readonly at: number;

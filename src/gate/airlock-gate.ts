@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ApprovalBroker } from '../approvals/broker.js';
 import type { HoldOutcome } from '../approvals/held-request.js';
-import type { EventBus } from '../audit/events.js';
+import { type EventBus, SOURCE_REFUSED } from '../audit/events.js';
 import {
   AirlockError,
   CancelledError,
@@ -97,6 +97,15 @@ export class AirlockGate implements Gate {
 
   async authenticate(request: AuthenticationRequest): Promise<Principal> {
     const { bus, clock } = this.deps;
+    if (this.deps.admission?.admitSource) {
+      try {
+        await this.deps.admission.admitSource(request);
+      } catch (err) {
+        // Refused by an active block: not a failed login of its own (SOURCE_REFUSED is not counted).
+        bus.emit({ type: 'auth.failure', at: clock.now(), source: request.source, protocol: request.protocol, target: request.target, sessionId: request.sessionId, reason: SOURCE_REFUSED });
+        throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check blocked networks: store unavailable', { cause: err });
+      }
+    }
     let principal: Principal;
     try {
       principal = await this.deps.verifier.verify(request.token);

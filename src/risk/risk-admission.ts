@@ -17,35 +17,41 @@ export interface RiskAdmissionOptions {
 }
 
 /**
- * Decides at connect: revoked subjects, devices and tokens, and blocked
- * source networks, are refused. Connect is not the per-statement path, so
- * this reads the store (the shared truth) every time, and fails closed.
+ * Decides at connect: blocked source networks are refused before the token
+ * is read, revoked subjects, devices and tokens once it is verified. Connect
+ * is not the per-statement path, so this reads the store (the shared truth)
+ * every time, and fails closed.
  */
 export class RiskAdmission implements AdmissionCheck {
   constructor(private readonly options: RiskAdmissionOptions) {}
 
-  async admit(principal: Principal, request: Omit<AuthenticationRequest, 'token'>): Promise<void> {
+  async admitSource(request: Omit<AuthenticationRequest, 'token'>): Promise<void> {
     const config = this.options.config();
     const network = sourceNetwork(request.source, config.network_prefix_v4, config.network_prefix_v6);
-    let revoked: Awaited<ReturnType<Revocations['isRevoked']>>;
+    if (network === null) return;
     let blockText: string | null;
     try {
-      [revoked, blockText] = await Promise.all([
-        this.options.revocations.isRevoked(principal),
-        network === null ? Promise.resolve(null) : this.options.store.getValue(riskKeys.block(network)),
-      ]);
+      blockText = await this.options.store.getValue(riskKeys.block(network));
+    } catch (err) {
+      throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check blocked networks: store unavailable', { cause: err });
+    }
+    if (blockText === null) return;
+    let reason = `too many failed logins from ${network}`;
+    try {
+      reason = (JSON.parse(blockText) as ActiveBlock).reason;
+    } catch {
+      // keep the generic reason
+    }
+    throw new SourceBlockedError(reason);
+  }
+
+  async admit(principal: Principal): Promise<void> {
+    let revoked: Awaited<ReturnType<Revocations['isRevoked']>>;
+    try {
+      revoked = await this.options.revocations.isRevoked(principal);
     } catch (err) {
       throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check revocations: store unavailable', { cause: err });
     }
     if (revoked) throw new RevokedError(describeRevocation(revoked));
-    if (blockText !== null) {
-      let reason = `too many failed logins from ${network}`;
-      try {
-        reason = (JSON.parse(blockText) as ActiveBlock).reason;
-      } catch {
-        // keep the generic reason
-      }
-      throw new SourceBlockedError(reason);
-    }
   }
 }

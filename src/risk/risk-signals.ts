@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AirlockEvent, EventBus } from '../audit/events.js';
+import { type AirlockEvent, type EventBus, SOURCE_REFUSED } from '../audit/events.js';
 import { formatDuration } from '../config/duration.js';
 import type { RiskConfig } from '../config/sections/risk.js';
 import type { Action } from '../gate/action.js';
@@ -132,7 +132,8 @@ export class RiskSignals implements RiskAssessor {
       case 'auth.failure':
         // Only a token that failed verification is a failed login; admission refusals (revoked,
         // blocked) carry a subject and must not keep a network blocked by themselves.
-        if (event.subject === undefined && event.source !== undefined) this.track(this.authFailure(event.source, event.at));
+        // Attempts refused by an active block are not counted either: the block would return at once.
+        if (event.subject === undefined && event.source !== undefined && event.reason !== SOURCE_REFUSED) this.track(this.authFailure(event.source, event.at));
         return;
       case 'auth.success':
         if (event.subject !== undefined && event.deviceId !== undefined && event.sessionId !== undefined && this.config.new_device.raise_medium_to_step_up) {
@@ -194,12 +195,16 @@ export class RiskSignals implements RiskAssessor {
     const netKey = riskKeys.authFailuresOfNetwork(network);
     await Promise.all([store.recordEvent(riskKeys.authFailuresOfAddress(address.address), at, rule.window), store.recordEvent(netKey, at, rule.window)]);
     const now = this.clock.now();
-    const count = await store.countEvents(netKey, now - rule.window);
+    // The failures that caused an earlier block were paid for by it: a network starts afresh when its block
+    // ends, so one more bad token after a short block does not block it again at once.
+    const previousBlockEnds = Number((await store.getValue(riskKeys.blockEnds(network))) ?? 0);
+    const count = await store.countEvents(netKey, Math.max(now - rule.window, previousBlockEnds));
     if (count < rule.threshold) return;
     const block: ActiveBlock = { network, reason: `too many failed logins from ${network}; blocked for ${formatDuration(rule.block_for)}`, until: now + rule.block_for };
     const blockKey = riskKeys.block(network);
     // A block is not extended by failures during it: it ends block_for after it began.
     if (!(await store.setValue(blockKey, JSON.stringify(block), { ttlMs: rule.block_for, ifAbsent: true }))) return;
+    await store.setValue(riskKeys.blockEnds(network), String(block.until), { ttlMs: rule.block_for + rule.window });
     await store.addToSet(riskKeys.active, blockKey);
     this.snapshot.applyBlock(block, now);
     this.bus.emit({ type: 'source.blocked', at: now, source: network, rules: [AUTH_FAILURES_RULE], reason: block.reason, data: { network, failures: count, until: block.until, lastAddress: address.address } });

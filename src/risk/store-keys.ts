@@ -10,6 +10,8 @@ export const riskKeys = {
   raise: (rule: string, subject: string) => `risk:raise:${part(rule)}:${part(subject)}`,
   /** An active network block (JSON ActiveBlock, TTL = block_for). */
   block: (network: string) => `risk:block:${part(network)}`,
+  /** When a network's last block ends (ms): failures before it were paid for by that block. */
+  blockEnds: (network: string) => `risk:block-ends:${part(network)}`,
   knownDevice: (subject: string, deviceId: string) => `risk:device:${part(subject)}:${part(deviceId)}`,
   /** Set of raise and block keys that may still be live; a starting replica loads them. */
   active: 'risk:active',

@@ -64,6 +64,39 @@ describe('admission: blocked source networks', () => {
     assert.equal(principal.subject, 'alice');
   });
 
+  it('checks the block before the token: a bad token during a block gets the block, is not counted, and cannot re-block at once', async () => {
+    const { clock, r } = await setup();
+    await failLogins(r, 20, (i) => `10.0.0.${i + 1}`);
+    // 25 more bad tokens during the block: each is told about the block, none is a failed login.
+    const good = r.verify;
+    let verified = 0;
+    r.verify = async () => {
+      verified++;
+      throw new TokenInvalidError('malformed', 'token is malformed');
+    };
+    for (let i = 0; i < 25; i++) await assert.rejects(r.gate.authenticate(authRequest('10.0.0.9', 'garbage')), SourceBlockedError);
+    assert.equal(verified, 0, 'the token is not even read while the source is blocked');
+    await r.settled();
+    r.verify = good;
+    assert.equal(r.eventsOf('source.blocked').length, 1);
+  });
+
+  it('a network starts afresh when its block ends, even when the block is shorter than the window', async () => {
+    const { clock, r } = await setup();
+    r.signals.currentConfig.auth_failures.block_for = 40_000;
+    await failLogins(r, 20, (i) => `10.0.0.${i + 1}`);
+    await assert.rejects(r.gate.authenticate(authRequest('10.0.0.9')), SourceBlockedError);
+    clock.advance(40_000);
+    // The 20 failures are still inside the 5-minute window, but the block paid for them.
+    await failLogins(r, 1, () => '10.0.0.9');
+    const principal = await r.gate.authenticate(authRequest('10.0.0.9'));
+    assert.equal(principal.subject, 'alice');
+    assert.equal(r.eventsOf('source.blocked').length, 1);
+    // Twenty new failures block it again.
+    await failLogins(r, 19, (i) => `10.0.0.${i + 1}`);
+    await assert.rejects(r.gate.authenticate(authRequest('10.0.0.9')), SourceBlockedError);
+  });
+
   it('counts failures in the window only', async () => {
     const { clock, r } = await setup();
     await failLogins(r, 19, (i) => `10.0.0.${i + 1}`);
@@ -84,7 +117,8 @@ describe('admission: blocked source networks', () => {
     const { store, r } = await setup();
     const admission = new RiskAdmission({ store, revocations: r.revocations, config: () => r.signals.currentConfig });
     await store.close();
-    await assert.rejects(admission.admit(person('alice'), { protocol: 'postgres', target: 'db', source: '10.0.0.1', sessionId: 's' }), StoreUnavailableError);
+    await assert.rejects(admission.admit(person('alice')), StoreUnavailableError);
+    await assert.rejects(admission.admitSource({ protocol: 'postgres', target: 'db', source: '10.0.0.1', sessionId: 's' }), StoreUnavailableError);
     await assert.rejects(r.gate.authenticate(authRequest('10.0.0.1')), StoreUnavailableError);
   });
 });
