@@ -136,7 +136,9 @@ export class HeldRequest {
 
   private async withdraw(): Promise<void> {
     if (this.settled) return;
-    const resolution: Resolution = { status: 'withdrawn', at: this.deps.clock.now(), by: [this.record.requester.subject], reason: 'withdrawn: the client cancelled or disconnected' };
+    // The adapter's abort reason says why: a cancel, a disconnect, or the session ended (revocation, shutdown, expiry).
+    const why = this.signal?.reason instanceof Error && this.signal.reason.message !== '' ? this.signal.reason.message : 'the client cancelled or disconnected';
+    const resolution: Resolution = { status: 'withdrawn', at: this.deps.clock.now(), by: [this.record.requester.subject], reason: `withdrawn: ${why}` };
     let withdrawn: ApprovalRecord | null | undefined = await this.cas('pending', 'withdrawn', resolution);
     // Approved in the same instant: the client is gone, so it must not run; close it as withdrawn.
     if (withdrawn === null) withdrawn = await this.cas('approved', 'withdrawn', resolution);

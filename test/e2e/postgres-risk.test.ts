@@ -95,6 +95,30 @@ risk:
     await assert.rejects(again.connect(), (err: Error & { code?: string }) => /revoked/.test(err.message) && err.code === '28000');
   });
 
+  it('a statement held when a revocation ends the session is withdrawn naming the revocation', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const token = await airlock.token('mallory', ['dev']);
+    const session = client(airlock, token, 'mallory');
+    await session.connect();
+    session.on('error', () => undefined);
+    let approvalId: string | null = null;
+    session.on('notice', (notice) => {
+      approvalId ??= /\(id ([^)]+)\)/.exec(notice.message ?? '')?.[1] ?? null;
+    });
+    const held = session.query(`DROP TABLE ${table}`).catch((err: Error) => err);
+    await waitFor(() => approvalId !== null, 10_000, 'the hold notice');
+    assert.equal((await post(airlock, admin, '/v1/revocations', { kind: 'subject', id: 'mallory', reason: 'insider' })).status, 201);
+    assert.ok((await held) instanceof Error);
+    const headers = { authorization: `Bearer ${admin}` };
+    await waitFor(async () => {
+      const view = (await (await fetch(`${airlock.url}/v1/approvals/${approvalId}`, { headers })).json()) as { status?: string };
+      return view.status === 'withdrawn';
+    }, 5000, 'the withdrawal');
+    const view = (await (await fetch(`${airlock.url}/v1/approvals/${approvalId}`, { headers })).json()) as { resolution?: { reason?: string } };
+    assert.match(view.resolution?.reason ?? '', /^withdrawn: the session was ended: access revoked: insider/);
+    assert.equal((await direct((c) => c.query('SELECT to_regclass($1) IS NOT NULL AS present', [table]))).rows[0].present, true);
+  });
+
   it('MFA failures raise the next statement one level, and the raise decays on time', async (t) => {
     if (!(await requirePostgres(t))) return;
     const token = await airlock.token('mike', ['dev']);

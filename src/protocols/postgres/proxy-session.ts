@@ -98,6 +98,8 @@ export class ProxySession implements Cancellable {
   private upstreamCorked = false;
   private upstreamNeedsDrain = false;
   private expiryTimer: NodeJS.Timeout | null = null;
+  /** Why the session ended, when Airlock ended it; a held statement's withdrawal says so. */
+  private endReason: string | undefined;
 
   private readonly onClientData = (chunk: Buffer): void => {
     this.framer.push(chunk);
@@ -673,6 +675,7 @@ export class ProxySession implements Cancellable {
 
   /** Ends the session with FATAL 57P01 and the reason (revocation, shutdown, token expiry). */
   terminate(reason: string): void {
+    this.endReason = `the session was ended: ${reason.replace(/^airlock: /, '')}`;
     this.fatal('57P01', reason);
   }
 
@@ -690,7 +693,7 @@ export class ProxySession implements Cancellable {
     if (this.state === SessionState.Closed) return;
     this.state = SessionState.Closed;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.gate.close();
+    this.gate.close(this.endReason);
     this.unregister();
     this.ctx.cancelKeys.release(this.key.processId);
     this.relay.release();

@@ -135,9 +135,10 @@ export class StatementGate {
     return true;
   }
 
-  close(): void {
+  /** The session ended: withdraw what is held, saying why (a revocation, a shutdown, the client leaving). */
+  close(reason = 'the client disconnected'): void {
     this.closed = true;
-    if (this.inFlight) this.controller.abort(new CancelledError('the client disconnected'));
+    if (this.inFlight) this.controller.abort(new CancelledError(reason));
     this.notifier?.stop();
     this.notifier = null;
   }
