@@ -32,6 +32,7 @@ import { createLogger } from './logging/logger.js';
 import { PolicyEngine } from './policy/policy-engine.js';
 import { createPostgresProxy, loadOrCreateTlsMaterial } from './protocols/postgres/index.js';
 import { createStore } from './store/create-store.js';
+import { StoreErrorReporter } from './store/store-error-reporter.js';
 import { BypassRules, Revocations, RiskAdmission, RiskSignals } from './risk/index.js';
 import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
@@ -86,8 +87,10 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const metrics = createMetrics({ defaultLabels: { replica: replicaId } });
     attachMetrics(bus, metrics);
 
-    const store = await createStore(config.store, { clock, logger, replica: replicaId });
+    const storeErrors = new StoreErrorReporter(bus, clock);
+    const store = await createStore(config.store, { clock, logger, replica: replicaId, onError: storeErrors.report });
     cleanups.push(() => store.close());
+    cleanups.push(async () => storeErrors.close());
 
     const devIssuer = config.identity.dev_issuer.enabled ? loadDevIssuer({ dataDir, identity: config.identity, clock }) : null;
     if (devIssuer) logger.warn('the dev token issuer is enabled: demo only, never in production');

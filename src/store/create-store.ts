@@ -10,6 +10,8 @@ export interface StoreDeps {
   readonly logger?: Logger;
   /** This replica's name, shown in Redis CLIENT LIST. */
   readonly replica?: string;
+  /** Told of every failed store operation. */
+  readonly onError?: (operation: string, err: unknown) => void;
 }
 
 /**
@@ -26,5 +28,6 @@ export async function createStore(config: AirlockConfig['store'], deps: StoreDep
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.replica ? { replica: deps.replica } : {}),
+    ...(deps.onError ? { onError: deps.onError } : {}),
   });
 }

@@ -20,6 +20,8 @@ export interface RedisStoreOptions {
   readonly replica?: string;
   /** How long `open` waits for the first connection before returning a store that fails closed. */
   readonly startupWaitMs?: number;
+  /** Told of every failed operation (for the store.error event and metric). */
+  readonly onError?: (operation: string, err: unknown) => void;
 }
 
 const UNAVAILABLE = 'approval store unavailable';
@@ -34,6 +36,7 @@ export class RedisStore implements Store {
   private readonly keys: RedisKeys;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
+  private readonly onError: ((operation: string, err: unknown) => void) | undefined;
   private readonly deadlineMs: number;
   private healthy = true;
   private closed = false;
@@ -50,6 +53,7 @@ export class RedisStore implements Store {
     const name = `airlock-${options.replica ?? 'replica'}`;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
+    this.onError = options.onError;
     this.keys = new RedisKeys(options.config.key_prefix);
     this.deadlineMs = options.config.command_timeout + DEADLINE_GRACE_MS;
     this.client = createRedisClient(options.config, { protocol, name });
@@ -249,6 +253,7 @@ export class RedisStore implements Store {
       return result;
     } catch (err) {
       if (err instanceof TypeError) throw err; // our bug or caller misuse, not an outage
+      this.onError?.(what, err);
       if (this.healthy) {
         this.healthy = false;
         this.logger?.warn({ err, op: what }, 'approval store unavailable; risky actions are denied until it returns');

@@ -28,7 +28,8 @@ export interface AirlockMetrics extends GateMetrics {
   holdEnded(requirement: string, seconds: number): void;
   auth(protocol: string, result: 'success' | 'failure'): void;
   mfa(result: string): void;
-  storeError(operation: string): void;
+  /** `count` store errors of one operation (a rate-limited store.error event stands for several). */
+  storeError(operation: string, count?: number): void;
   notifyFailure(channel: string): void;
   revocation(): void;
   /** An upstream role that is a superuser or reaches the host's files or programs (1 per target and role). */
@@ -95,13 +96,13 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
   const authChildren = new Map<string, Incrementer>();
   const simple = <L extends string>(counter: Counter<L>, label: L) => {
     const children = new Map<string, Incrementer>();
-    return (value: string): void => {
+    return (value: string, count = 1): void => {
       let child = children.get(value);
       if (!child) {
         child = counter.labels({ [label]: value } as Record<L, string>);
         children.set(value, child);
       }
-      child.inc();
+      child.inc(count);
     };
   };
   const mfaInc = simple(mfa, 'result');
@@ -183,7 +184,7 @@ export function attachMetrics(bus: EventBus, metrics: AirlockMetrics): () => voi
         metrics.revocation();
         return;
       case 'store.error':
-        metrics.storeError(typeof event.data?.operation === 'string' ? event.data.operation : 'unknown');
+        metrics.storeError(typeof event.data?.operation === 'string' ? event.data.operation : 'unknown', typeof event.data?.count === 'number' && event.data.count > 0 ? event.data.count : 1);
         return;
       default:
         return;

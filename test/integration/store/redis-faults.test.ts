@@ -87,11 +87,17 @@ if (!binary) {
     });
     prefix = `faults:${randomUUID()}:`;
 
-    it('Redis killed: every call rejects with StoreUnavailableError, quickly', async () => {
-      const store = await open();
+    it('Redis killed: every call rejects with StoreUnavailableError, quickly, and each failure is reported by operation', async () => {
+      const reported: string[] = [];
+      const config = redisSchema.parse({ url: server.url, key_prefix: prefix, command_timeout: `${COMMAND_TIMEOUT_MS}ms` });
+      const store = await RedisStore.open({ config, onError: (operation) => reported.push(operation) });
+      stores.push(store);
       await store.ping();
       await server.stop();
-      for (const [name, call] of Object.entries(everyCall(store))) await rejectsQuickly(call(), name);
+      const calls = Object.entries(everyCall(store));
+      for (const [name, call] of calls) await rejectsQuickly(call(), name);
+      assert.ok(reported.length >= calls.length, `reported ${reported.length} of ${calls.length}: ${reported.join(',')}`);
+      assert.ok(reported.includes('ping'));
     });
 
     it('Redis hung (SIGSTOP): calls time out after command_timeout instead of hanging', async () => {
