@@ -112,6 +112,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       logger: logger.child({ component: 'broker' }),
       replicaId,
       retentionMs: config.approvals.retention,
+      storeGraceMs: config.approvals.store_grace,
       ...(totp ? { secondFactor: totp } : {}),
     });
     cleanups.push(() => broker.close());

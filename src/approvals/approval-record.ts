@@ -28,6 +28,8 @@ export interface Resolution {
   readonly at: number;
   readonly by: readonly string[];
   readonly reason: string;
+  /** For `consumed`: the hold that consumed it, so a holder whose reply was lost recognises its own consume. */
+  readonly holder?: string;
 }
 
 /** One approval (or step-up) request, as stored and as shown to approvers. */

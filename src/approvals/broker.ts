@@ -40,6 +40,8 @@ export interface BrokerOptions {
   readonly secondFactor?: SecondFactorVerifier;
   /** How often a held request re-reads the store in case a wake-up was lost. */
   readonly pollIntervalMs?: number;
+  /** How long a held request retries through a store outage before it fails closed (default 5 s). */
+  readonly storeGraceMs?: number;
 }
 
 export interface HoldOptions {
@@ -106,6 +108,7 @@ export class ApprovalBroker {
       clock: this.options.clock,
       logger: this.options.logger,
       pollIntervalMs: this.options.pollIntervalMs ?? 1000,
+      storeGraceMs: this.options.storeGraceMs ?? 5000,
       onClosed: (closed) => this.closed(closed),
     });
     const outcome = held.wait(options.signal);

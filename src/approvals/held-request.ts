@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AirlockError, StoreUnavailableError } from '../errors.js';
 import type { Store, Unsubscribe } from '../store/store.js';
@@ -19,15 +20,25 @@ interface HeldRequestDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly pollIntervalMs: number;
+  /** How long a store outage is ridden out (retries with backoff) before the hold fails closed. */
+  readonly storeGraceMs: number;
   readonly onClosed: (record: ApprovalRecord) => void;
 }
+
+/** Backoff between store retries during an outage: 50 ms doubling, at most 1 s. */
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 1000;
 
 /**
  * One held action waiting for its request to close. Subscribes before it
  * reads (no lost wake-up), re-reads on every change and on a slow poll (a
  * wake-up lost to a store reconnect still arrives), expires the request on
  * time itself, and consumes an approval with a compare-and-set so the action
- * is forwarded once even if several replicas see the approval.
+ * is forwarded once even if several replicas see the approval. A store error
+ * (a Redis reconnect takes a few hundred ms) is retried with backoff; the
+ * hold fails closed only when the outage outlasts `storeGraceMs` or the
+ * request's own deadline. A consume whose reply was lost is recognised on
+ * the next read by the holder id it wrote.
  */
 export class HeldRequest {
   readonly ready: Promise<void>;
@@ -39,6 +50,10 @@ export class HeldRequest {
   private timers: NodeJS.Timeout[] = [];
   private signal: AbortSignal | undefined;
   private readonly onAbort = () => void this.withdraw();
+  /** Unique to this hold: written into the consume, to recognise it when the reply was lost. */
+  private readonly holder = randomUUID();
+  private outageSince: number | null = null;
+  private retries = 0;
 
   constructor(
     private readonly record: ApprovalRecord,
@@ -94,8 +109,10 @@ export class HeldRequest {
     try {
       current = await this.deps.store.getApproval(this.record.id);
     } catch (err) {
-      return this.settle({ kind: 'failed', error: asStoreError(err) });
+      this.storeTrouble(err);
+      return;
     }
+    this.storeWorks();
     if (this.settled) return;
     if (!current) {
       return this.settle({ kind: 'failed', error: new StoreUnavailableError('the approval request disappeared from the store') });
@@ -105,13 +122,21 @@ export class HeldRequest {
         if (current.expiresAt <= this.deps.clock.now()) await this.expire();
         return;
       case 'approved': {
-        const consumed = await this.cas('approved', 'consumed', { status: 'consumed', at: this.deps.clock.now(), by: current.resolution?.by ?? [], reason: current.resolution?.reason ?? 'approved' });
+        const consumed = await this.cas('approved', 'consumed', {
+          status: 'consumed',
+          at: this.deps.clock.now(),
+          by: current.resolution?.by ?? [],
+          reason: current.resolution?.reason ?? 'approved',
+          holder: this.holder,
+        });
         if (consumed === undefined) return;
         if (consumed) return this.settle({ kind: 'approved', record: consumed });
         this.recheck = true;
         return;
       }
       case 'consumed':
+        // Our own consume whose reply was lost to a store blip: it is ours to forward, once.
+        if (current.resolution?.holder === this.holder) return this.settle({ kind: 'approved', record: current });
         // Only the holder consumes; seeing this means a second holder: never forward twice.
         return this.settle({ kind: 'denied', record: current });
       case 'withdrawn':
@@ -146,14 +171,34 @@ export class HeldRequest {
     this.settle({ kind: 'cancelled', record: withdrawn ?? null });
   }
 
-  /** Compare-and-set; `undefined` means the store failed and the hold already settled as failed. */
+  /** Compare-and-set; `undefined` means the store failed (a retry is scheduled, or the hold failed closed). */
   private async cas(from: ApprovalStatus, to: ApprovalStatus, resolution: Resolution): Promise<ApprovalRecord | null | undefined> {
     try {
-      return await this.deps.store.transitionApproval(this.record.id, from, to, resolution);
+      const result = await this.deps.store.transitionApproval(this.record.id, from, to, resolution);
+      this.storeWorks();
+      return result;
     } catch (err) {
-      this.settle({ kind: 'failed', error: asStoreError(err) });
+      this.storeTrouble(err);
       return undefined;
     }
+  }
+
+  private storeWorks(): void {
+    this.outageSince = null;
+    this.retries = 0;
+  }
+
+  /** Retries the whole check after a backoff while within the grace and the deadline; else fails closed. */
+  private storeTrouble(err: unknown): void {
+    if (this.settled) return;
+    const now = this.deps.clock.now();
+    this.outageSince ??= now;
+    if (now - this.outageSince >= this.deps.storeGraceMs || now >= this.record.expiresAt) {
+      this.deps.logger.warn({ approvalId: this.record.id, outageMs: now - this.outageSince }, 'approval store unavailable for longer than the grace; the held action fails closed');
+      return this.settle({ kind: 'failed', error: asStoreError(err) });
+    }
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.retries++);
+    this.timers.push(setTimeout(() => void this.check(), delay));
   }
 
   private settle(outcome: HoldOutcome): void {

@@ -64,6 +64,7 @@ export const approvalsSchema = z
     step_up_timeout: duration('3m').describe('How long a step-up request waits for the requester.'),
     default_approvers: z.string().default('approvers').describe('Approver group of the built-in defaults.'),
     retention: duration('1h').describe('How long closed requests stay listed.'),
+    store_grace: duration('5s').describe('How long a held statement rides out a store outage (retrying with backoff) before it fails closed.'),
     directory: z
       .array(approverEntrySchema)
       .default([])
