@@ -2,10 +2,13 @@ import type { Facts, Protocol } from '../gate/action.js';
 import type { RiskLevel } from '../policy/risk-level.js';
 import type { ApprovalRequirement, StepUpRequirement } from '../policy/requirement.js';
 
-export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'withdrawn', 'consumed'] as const;
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'withdrawn', 'consumed', 'orphaned'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-/** Still open: it can be decided, or (approved) its holder has yet to forward it. */
+/**
+ * Still open: it can be decided, or (approved) its holder has yet to forward it.
+ * `orphaned`: the replica holding the action is gone, so nothing can run it.
+ */
 export function isOpenStatus(status: ApprovalStatus): boolean {
   return status === 'pending' || status === 'approved';
 }
@@ -67,3 +70,12 @@ export interface ApprovalRecord {
   /** Replica that holds the action (for diagnostics). */
   readonly replica: string;
 }
+
+/** Store key of a held request's liveness: refreshed by its holder, gone when the holder is. */
+export function holderKey(approvalId: string): string {
+  return `approval-holder:${approvalId}`;
+}
+
+/** How often a holder refreshes its liveness key, and how long the key lives. */
+export const HOLDER_HEARTBEAT_MS = 1000;
+export const HOLDER_TTL_MS = 4000;

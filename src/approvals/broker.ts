@@ -18,7 +18,7 @@ import type { PolicyDecision, ApprovalRequirement, StepUpRequirement } from '../
 import { describeApprovers } from '../policy/requirement-spec.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from './approval-record.js';
+import { HOLDER_TTL_MS, holderKey, isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from './approval-record.js';
 import type { ApprovalChannel, ApprovalLinks } from './channels/channel.js';
 import type { DecisionInput, StepUpConfirmation } from './decision-input.js';
 import { HeldRequest, type HoldOutcome } from './held-request.js';
@@ -56,6 +56,9 @@ const MAX_COMMAND_CHARS = 16_384;
  * failed closed on a store outage) and is closed so that it is audited.
  */
 const ORPHANED_APPROVAL_GRACE_MS = 5000;
+const ORPHANED_REASON = 'the replica holding the statement is gone; nothing was run';
+/** Sweeps run this often, so an orphaned request is marked within seconds. */
+const SWEEP_INTERVAL_MS = 2000;
 
 /**
  * Creates approval and step-up requests, notifies channels, takes verified
@@ -71,7 +74,7 @@ export class ApprovalBroker {
   constructor(private readonly options: BrokerOptions) {
     this.channels = options.channels;
     this.publicUrl = options.publicUrl;
-    this.sweeper = setInterval(() => void this.expireOverdue(), 5000);
+    this.sweeper = setInterval(() => void this.expireOverdue(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
@@ -111,6 +114,7 @@ export class ApprovalBroker {
       storeGraceMs: this.options.storeGraceMs ?? 5000,
       onClosed: (closed) => this.closed(closed),
     });
+    await held.heartbeat();
     const outcome = held.wait(options.signal);
     // The subscription is live before anyone hears of the request.
     await held.ready;
@@ -167,6 +171,7 @@ export class ApprovalBroker {
     if (record.votes.some((v) => v.approver === input.approver.subject)) {
       throw new AlreadyDecidedError('you already decided this request');
     }
+    await this.requireHolder(record);
     let mfa = false;
     if (requirement.mfa) {
       if (!input.mfaCode) throw new MfaRequiredError('this request requires your TOTP code with the decision');
@@ -218,6 +223,7 @@ export class ApprovalBroker {
     if (record.requester.subject !== input.principal.subject) throw new ApprovalNotFoundError(`no pending request ${input.id}`);
     if (record.kind !== 'step_up') throw new BadRequestError('this request needs approvers, not a step-up code');
     if (!this.options.secondFactor) throw new MfaRequiredError('step-up is not configured');
+    await this.requireHolder(record);
     await this.options.secondFactor.verify({ subject: input.principal.subject, code: input.code, source: input.source });
     const final = await this.transition(record, 'approved', [input.principal.subject], 'second factor verified');
     if (!final) throw new ApprovalClosedError(`request ${input.id} is no longer pending`);
@@ -258,6 +264,17 @@ export class ApprovalBroker {
     return record;
   }
 
+  /**
+   * A decision counts only while a replica still holds the action: a request
+   * whose holder is gone (killed, partitioned) is closed as orphaned, and the
+   * approver is told so (409) instead of "approved" for something that cannot run.
+   */
+  private async requireHolder(record: ApprovalRecord): Promise<void> {
+    if ((await this.options.store.getValue(holderKey(record.id))) !== null) return;
+    await this.transition(record, 'orphaned', [], ORPHANED_REASON);
+    throw new ApprovalClosedError(`request ${record.id} is orphaned: ${ORPHANED_REASON}`);
+  }
+
   private async transition(record: ApprovalRecord, to: Exclude<ApprovalStatus, 'pending'>, by: string[], reason: string, from: ApprovalStatus = 'pending'): Promise<ApprovalRecord | null> {
     const resolution: Resolution = { status: to, at: this.options.clock.now(), by, reason };
     const next = await this.options.store.transitionApproval(record.id, from, to, resolution);
@@ -270,11 +287,17 @@ export class ApprovalBroker {
     try {
       const now = this.options.clock.now();
       for (const record of await this.options.store.listOpenApprovals()) {
-        if (record.status === 'pending' && record.expiresAt <= now) {
+        const holderGone = now - record.createdAt >= HOLDER_TTL_MS && (await this.options.store.getValue(holderKey(record.id))) === null;
+        if (record.status === 'pending' && record.expiresAt <= now && !holderGone) {
           await this.transition(record, 'expired', [], 'timed out waiting for a decision');
+        } else if (holderGone) {
+          // Its holder is gone: it was not forwarded and never will be, whatever is decided.
+          const approvedBy = record.status === 'approved' ? [...(record.resolution?.by ?? [])] : [];
+          const reason = record.status === 'approved' ? `approved, but never forwarded: ${ORPHANED_REASON}` : ORPHANED_REASON;
+          await this.transition(record, 'orphaned', approvedBy, reason, record.status);
         } else if (record.status === 'approved' && record.expiresAt + ORPHANED_APPROVAL_GRACE_MS <= now) {
           // Approved, but its holder never consumed it: it was not forwarded and never will be.
-          await this.transition(record, 'expired', [...(record.resolution?.by ?? [])], 'approved, but never forwarded: the replica holding the statement is gone', 'approved');
+          await this.transition(record, 'orphaned', [...(record.resolution?.by ?? [])], `approved, but never forwarded: ${ORPHANED_REASON}`, 'approved');
         }
       }
     } catch (err) {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AirlockError, StoreUnavailableError } from '../errors.js';
 import type { Store, Unsubscribe } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import type { ApprovalRecord, ApprovalStatus, Resolution } from './approval-record.js';
+import { HOLDER_HEARTBEAT_MS, HOLDER_TTL_MS, holderKey, type ApprovalRecord, type ApprovalStatus, type Resolution } from './approval-record.js';
 
 export type HoldOutcome =
   /** Approved, and this holder consumed it: forward exactly once. */
@@ -80,6 +80,8 @@ export class HeldRequest {
         this.timers.push(setTimeout(() => void this.expire(), untilExpiry));
         const poll = setInterval(() => void this.check(), this.deps.pollIntervalMs);
         this.timers.push(poll);
+        // Liveness: while this key lives, approvers know someone can still run the action.
+        this.timers.push(setInterval(() => void this.heartbeat(), HOLDER_HEARTBEAT_MS));
         void this.check();
       },
       (err: unknown) => this.settle({ kind: 'failed', error: asStoreError(err) }),
@@ -201,10 +203,21 @@ export class HeldRequest {
     this.timers.push(setTimeout(() => void this.check(), delay));
   }
 
+  /** Marks this request as held by a live replica (the broker sets it first, before anyone hears of it). */
+  async heartbeat(): Promise<void> {
+    if (this.settled) return;
+    try {
+      await this.deps.store.setValue(holderKey(this.record.id), this.holder, { ttlMs: HOLDER_TTL_MS });
+    } catch {
+      // A store blip: the key lives HOLDER_TTL_MS, several heartbeats; the checks report real outages.
+    }
+  }
+
   private settle(outcome: HoldOutcome): void {
     if (this.settled) return;
     this.settled = true;
     this.resolve(outcome);
+    this.deps.store.deleteValue(holderKey(this.record.id)).catch(() => undefined);
     void this.cleanup();
   }
 

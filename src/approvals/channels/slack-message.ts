@@ -112,7 +112,9 @@ export function outcomeText(record: ApprovalRecord): string {
     case 'expired':
       return ':hourglass: *Timed out*: nobody decided in time. The action was denied.';
     case 'withdrawn':
-      return ':leftwards_arrow_with_hook: *Withdrawn*: the requester cancelled or disconnected. Nothing was run.';
+      return `:leftwards_arrow_with_hook: *Withdrawn*${reason ? `: ${reason.replace(/^withdrawn: /, '')}` : ''}. Nothing was run.`;
+    case 'orphaned':
+      return ':ghost: *Orphaned*: the replica holding the statement is gone. Nothing was run; the requester must run it again.';
     default:
       return ':hourglass_flowing_sand: *Waiting for a decision*';
   }
