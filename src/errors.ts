@@ -169,6 +169,7 @@ export class MfaReplayError extends AirlockError {
 export class MfaNotEnrolledError extends AirlockError {
   static override readonly code = 'AIRLOCK_MFA_NOT_ENROLLED';
   override readonly httpStatus = 409;
+  override readonly sqlstate = '28000';
 }
 
 export class StepUpNotConfiguredError extends AirlockError {

@@ -147,6 +147,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       clock,
       logger: logger.child({ component: 'gate' }),
       ...(grants ? { grants } : {}),
+      ...(totp ? { enrolment: totp } : {}),
       grantTtlMs: config.step_up.grant_ttl,
       grantMaxRisk: config.step_up.grant_max_risk,
       metrics,

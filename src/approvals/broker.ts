@@ -68,6 +68,8 @@ const SWEEP_INTERVAL_MS = 2000;
  */
 export class ApprovalBroker {
   private readonly sweeper: NodeJS.Timeout;
+  /** Requests this replica holds right now: alive whatever the liveness key says (a clock step, a store blip). */
+  private readonly holding = new Set<string>();
   private channels: readonly ApprovalChannel[];
   private publicUrl: string | undefined;
 
@@ -115,7 +117,9 @@ export class ApprovalBroker {
       onClosed: (closed) => this.closed(closed),
     });
     await held.heartbeat();
+    this.holding.add(record.id);
     const outcome = held.wait(options.signal);
+    void outcome.finally(() => this.holding.delete(record.id));
     // The subscription is live before anyone hears of the request.
     await held.ready;
     const links = this.links(record.id);
@@ -270,6 +274,7 @@ export class ApprovalBroker {
    * approver is told so (409) instead of "approved" for something that cannot run.
    */
   private async requireHolder(record: ApprovalRecord): Promise<void> {
+    if (this.holding.has(record.id)) return;
     if ((await this.options.store.getValue(holderKey(record.id))) !== null) return;
     await this.transition(record, 'orphaned', [], ORPHANED_REASON);
     throw new ApprovalClosedError(`request ${record.id} is orphaned: ${ORPHANED_REASON}`);
@@ -287,7 +292,7 @@ export class ApprovalBroker {
     try {
       const now = this.options.clock.now();
       for (const record of await this.options.store.listOpenApprovals()) {
-        const holderGone = now - record.createdAt >= HOLDER_TTL_MS && (await this.options.store.getValue(holderKey(record.id))) === null;
+        const holderGone = !this.holding.has(record.id) && now - record.createdAt >= HOLDER_TTL_MS && (await this.options.store.getValue(holderKey(record.id))) === null;
         if (record.status === 'pending' && record.expiresAt <= now && !holderGone) {
           await this.transition(record, 'expired', [], 'timed out waiting for a decision');
         } else if (holderGone) {

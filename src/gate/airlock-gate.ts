@@ -6,6 +6,7 @@ import {
   AirlockError,
   CancelledError,
   ForbiddenError,
+  MfaNotEnrolledError,
   InternalError,
   ShuttingDownError,
   StepUpNotConfiguredError,
@@ -40,6 +41,8 @@ export interface GateDeps {
   readonly bypass?: BypassCheck;
   /** Present when a second factor (TOTP) is configured: step_up can be satisfied. */
   readonly grants?: StepUpGrants;
+  /** Whether a requester has a second factor at all: without one a step-up is refused at once, saying how to enrol. */
+  readonly enrolment?: { isEnrolled(subject: string): Promise<boolean> };
   readonly grantTtlMs: number;
   readonly grantMaxRisk: RiskLevel;
   readonly metrics?: GateMetrics;
@@ -202,6 +205,13 @@ export class AirlockGate implements Gate {
           this.deps.bus.emit({ type: 'bypass.used', at: this.deps.clock.now(), subject: action.principal.subject, source: action.source, protocol: action.protocol, target: action.target, sessionId: action.sessionId, rules: [...decision.rules, bypass], reason: `bypass rule ${bypass}` });
           return allowVerdict({ ...base, rules: [...decision.rules, `bypass:${bypass}`], path: 'bypass', reason: `step-up skipped by bypass rule ${bypass}` });
         }
+      }
+      // Nobody could ever confirm this step-up: say so now rather than after the whole timeout.
+      if (this.deps.enrolment && !(await this.deps.enrolment.isEnrolled(action.principal.subject))) {
+        const error = new MfaNotEnrolledError(
+          `this statement needs step-up with your second factor, and ${action.principal.subject} has no authenticator enrolled: run \`airlock totp enroll\` (scan the QR code), then \`airlock totp activate CODE\`, then run the statement again`,
+        );
+        return denyVerdict({ ...base, path: 'step_up', reason: error.message, error });
       }
     }
     return this.hold(action, decision, options);

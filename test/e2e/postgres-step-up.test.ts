@@ -86,6 +86,18 @@ describe('step-up through psql (end to end)', () => {
     assert.ok(!JSON.stringify(events).includes('000000'), 'codes never reach events');
   });
 
+  it('refuses at once, saying how to enrol, when the requester has no authenticator (no 3-minute wait)', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const newcomer = await airlock.token('newcomer', ['dev']);
+    const started = Date.now();
+    const result = await psql({ ...env(), PGPASSWORD: newcomer, PGUSER: 'newcomer' }, ['-v', 'ON_ERROR_STOP=1', '-c', `UPDATE ${table} SET n = n + 100 WHERE id = 1`]).done;
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /ERROR: {2}airlock: this statement needs step-up with your second factor, and newcomer has no authenticator enrolled: run `airlock totp enroll`/);
+    assert.ok(!result.stderr.includes('statement held'), 'never held');
+    assert.ok(Date.now() - started < 10_000);
+    assert.notEqual((await direct((c) => c.query(`SELECT n FROM ${table} WHERE id = 1`))).rows[0].n >= 100, true);
+  });
+
   it('does not carry the grant to another session', async (t) => {
     if (!(await requirePostgres(t))) return;
     const run = psql(env(), ['-c', `UPDATE ${table} SET n = n + 1 WHERE id = 1`]);
