@@ -32,6 +32,12 @@ export type AuditVerifyResult =
       /** Compare these with an externally kept anchor to detect a removed tail. */
       readonly lastSeq: number;
       readonly lastHash: string;
+      /**
+       * Lines left incomplete by a crash (1-based), each followed by the
+       * segment Airlock started when it came back: not tampering, but records
+       * may be missing there. Empty when the file is whole.
+       */
+      readonly torn: readonly number[];
     }
   | {
       readonly ok: false;
@@ -48,6 +54,22 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 type Broken = Extract<AuditVerifyResult, { ok: false }>;
 
+/**
+ * The first record Airlock writes when it restarts on a file whose last line
+ * was incomplete: a new segment saying so (audit-log.ts, chain-tail.ts).
+ */
+function isRestartAfterTornTail(text: string): boolean {
+  const parsed = parseLine(text);
+  return (
+    parsed.ok &&
+    parsed.record.type === SEGMENT_TYPE &&
+    parsed.record.seq === 1 &&
+    parsed.record.prev === GENESIS &&
+    typeof parsed.record['reason'] === 'string' &&
+    parsed.record['reason'].startsWith('previous chain not continued: last line truncated (no newline)')
+  );
+}
+
 class ChainChecker {
   records = 0;
   segments = 0;
@@ -58,15 +80,31 @@ class ChainChecker {
   lastHash = GENESIS;
   /** A seq jump waits for one more line to tell a deletion from a swap. */
   pendingJump: { line: number; seq: number; expected: number } | null = null;
+  /** A line that is not JSON waits for one more line: a crash-torn line is followed by a restart segment. */
+  pendingTorn: { line: number; detail: string } | null = null;
+  readonly torn: number[] = [];
 
   check(text: string, line: number, final: boolean): Broken | null {
     if (this.pendingJump) return this.resolveJump(text);
+    if (this.pendingTorn) {
+      const torn = this.pendingTorn;
+      this.pendingTorn = null;
+      if (!isRestartAfterTornTail(text)) return this.broken(torn.line, 'bad_json', `line ${torn.line} is not valid JSON: ${torn.detail}`);
+      this.torn.push(torn.line);
+    }
     if (text.length === 0) return this.broken(line, 'empty_line', `line ${line} is empty`);
     const parsed = parseLine(text);
     if (!parsed.ok) {
       if (final) return this.broken(line, 'truncated', `line ${line} is incomplete (no newline at end of file): ${parsed.detail}`);
       if (parsed.problem === 'hash_mismatch') return this.broken(line, 'edited', `line ${line} was edited: ${parsed.detail}`);
-      if (parsed.problem === 'bad_json') return this.broken(line, 'bad_json', `line ${line} is not valid JSON: ${parsed.detail}`);
+      if (parsed.problem === 'bad_json') {
+        // The start of a record cut short by a crash, if Airlock's restart segment follows it.
+        if (text.startsWith('{"')) {
+          this.pendingTorn = { line, detail: parsed.detail };
+          return null;
+        }
+        return this.broken(line, 'bad_json', `line ${line} is not valid JSON: ${parsed.detail}`);
+      }
       return this.broken(line, 'missing_field', `line ${line} is not an audit record: ${parsed.detail}`);
     }
     const record = parsed.record;
@@ -97,8 +135,9 @@ class ChainChecker {
     return this.broken(line, 'forged', `line ${line} does not link to the line before it (prev is not that line's hash): an inserted or re-chained record`);
   }
 
-  /** End of input: a pending jump is a deletion. */
+  /** End of input: a pending jump is a deletion; a broken line with no restart after it is damage. */
   finish(): Broken | null {
+    if (this.pendingTorn) return this.broken(this.pendingTorn.line, 'bad_json', `line ${this.pendingTorn.line} is not valid JSON: ${this.pendingTorn.detail}`);
     return this.pendingJump ? this.jumpBroken('deleted') : null;
   }
 
@@ -166,7 +205,7 @@ export async function verifyAuditStream(input: AsyncIterable<Buffer | string> | 
   }
   const broken = checker.finish();
   if (broken) return broken;
-  return { ok: true, records: checker.records, segments: checker.segments, lastSeq: checker.lastSeq, lastHash: checker.lastHash };
+  return { ok: true, records: checker.records, segments: checker.segments, lastSeq: checker.lastSeq, lastHash: checker.lastHash, torn: checker.torn };
 }
 
 /** Verifies an audit file; rejects with the fs error when it cannot be read. */

@@ -51,7 +51,7 @@ describe('audit verify', () => {
     assert.equal(result.ok && result.records, COUNT);
     assert.equal(result.ok && result.lastSeq, COUNT);
     for (const size of [1, 7, 100]) assert.deepEqual(await verifyText(`${pristine.join('\n')}\n`, size), result);
-    assert.deepEqual(await verifyText(''), { ok: true, records: 0, segments: 0, lastSeq: 0, lastHash: '0'.repeat(64) });
+    assert.deepEqual(await verifyText(''), { ok: true, records: 0, segments: 0, lastSeq: 0, lastHash: '0'.repeat(64), torn: [] });
   });
 
   it('detects an edit of any field of one line, at that line', async () => {
@@ -132,5 +132,41 @@ describe('audit verify', () => {
       return JSON.stringify(reversed).replace(/,/g, ', ');
     });
     assert.equal((await verifyText(`${reformatted.join('\r\n')}\r\n`)).ok, true);
+  });
+});
+
+describe('audit verify: a line torn by a crash', () => {
+  it('reports "torn line N (crash), chain resumed at N+1" apart from tampering, after a real restart on the torn file', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'audit.log');
+    const first = createAuditLog({ file });
+    for (let i = 1; i <= 3; i++) first.record(verdictEvent(i));
+    await first.close();
+    // The process dies halfway through writing the fourth record.
+    const whole = readFileSync(file, 'utf8');
+    const fourth = createAuditLog({ file: join(dir, 'scratch.log') });
+    fourth.record(verdictEvent(4));
+    await fourth.close();
+    const scratch = readFileSync(join(dir, 'scratch.log'), 'utf8');
+    writeFileSync(file, whole + scratch.slice(0, Math.floor(scratch.length / 2)));
+    // Airlock comes back on the same file and goes on writing.
+    const restarted = createAuditLog({ file });
+    for (let i = 5; i <= 6; i++) restarted.record(verdictEvent(i));
+    await restarted.close();
+
+    const result = await verifyAuditFile(file);
+    assert.equal(result.ok, true, JSON.stringify(result));
+    if (!result.ok) return;
+    assert.deepEqual(result.torn, [4]);
+    assert.equal(result.segments, 2);
+    assert.equal(result.records, 3 + 1 + 2, 'three before, the restart segment, two after');
+  });
+
+  it('the same bytes without Airlock’s restart after them are damage, not a crash', async () => {
+    const half = pristine[3]!.slice(0, 40);
+    assert.deepEqual(broken(await verifyText(`${pristine.slice(0, 3).join('\n')}\n${half}\n${pristine.slice(3).join('\n')}\n`)), { line: 4, reason: 'bad_json' });
+    assert.deepEqual(broken(await verifyText(`${pristine.slice(0, 3).join('\n')}\n${half}\n`)), { line: 4, reason: 'bad_json' });
+    // Garbage that does not even start like a record is never called torn.
+    assert.deepEqual(broken(await verifyText(`${pristine.slice(0, 3).join('\n')}\nnot json\n`)), { line: 4, reason: 'bad_json' });
   });
 });
