@@ -31,6 +31,8 @@ import { identityRoutes } from './control/identity-routes.js';
 import { createLogger } from './logging/logger.js';
 import { PolicyEngine } from './policy/policy-engine.js';
 import { createPostgresProxy, loadOrCreateTlsMaterial } from './protocols/postgres/index.js';
+import { reloadRefusals } from './config/config-diff.js';
+import { ConfigInvalidError } from './errors.js';
 import { createStore } from './store/create-store.js';
 import { StoreErrorReporter } from './store/store-error-reporter.js';
 import { BypassRules, Revocations, RiskAdmission, RiskSignals } from './risk/index.js';
@@ -65,7 +67,12 @@ export interface AirlockServer {
   readonly control: ListenAddressInfo;
   readonly postgres: ListenAddressInfo | null;
   /** Applies a new, already validated config: policy and channels; listeners stay. */
-  reload(next: AirlockConfig): void;
+  /**
+   * Applies a new configuration's policy, risk and channels. Throws
+   * ConfigInvalidError (and changes nothing) when it would remove targets,
+   * listeners or rules without `reload.allow_removals` in the new file, unless `force`.
+   */
+  reload(next: AirlockConfig, options?: { readonly force?: boolean }): void;
   /** Stops accepting, lets running statements finish up to the grace, denies held ones, flushes audit. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -267,7 +274,10 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       devIssuer,
       control: controlAddress,
       postgres,
-      reload(next) {
+      reload(next, reloadOptions = {}) {
+        // A truncated or half-written file must not silently drop what the running config enforces.
+        const refusals = reloadOptions.force ? [] : reloadRefusals(current, next);
+        if (refusals.length > 0) throw new ConfigInvalidError('configuration reload refused', refusals);
         gate.setPolicy(new PolicyEngine(next));
         signals.setConfig(next.risk);
         bypass.setConfig(next.risk);

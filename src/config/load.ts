@@ -125,11 +125,24 @@ export function parseConfig(source: string, origin = 'config', env: NodeJS.Proce
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): AirlockConfig {
-  let source: string;
+  return parseConfigFile(readConfigSource(path), path, env);
+}
+
+/** A configuration file's text; an unreadable file is a ConfigInvalidError naming it. */
+export function readConfigSource(path: string): string {
   try {
-    source = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigInvalidError(`cannot read ${path}`, [`${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`]);
   }
-  return parseConfig(source, path, env);
+}
+
+/** A configuration file's text, as `serve`, reloads and `check-config` take it: it must serve a target. */
+export function parseConfigFile(source: string, path: string, env: NodeJS.ProcessEnv = process.env): AirlockConfig {
+  const config = parseConfig(source, path, env);
+  // An empty or cut-off file parses as a valid config that serves nothing: never let that run, or replace a real one.
+  if (config.targets.length === 0) {
+    throw new ConfigInvalidError(`invalid configuration in ${path}`, ['targets: a configuration file must serve at least one target (is the file empty or cut short?)']);
+  }
+  return config;
 }

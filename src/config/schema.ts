@@ -7,6 +7,7 @@ import { riskSchema } from './sections/risk.js';
 import { auditSchema, controlSchema, logSchema, serverSchema } from './sections/server.js';
 import { stepUpSchema } from './sections/step-up.js';
 import { storeSchema } from './sections/store.js';
+import { reloadSchema } from './sections/reload.js';
 import { targetsSchema } from './sections/targets.js';
 
 /** The one schema: types, defaults and error messages all come from here. */
@@ -26,6 +27,7 @@ export const configSchema = z
     approvals: approvalsSchema,
     step_up: stepUpSchema,
     risk: riskSchema,
+    reload: reloadSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -1,5 +1,5 @@
 import type { RiskConfig } from '../config/sections/risk.js';
-import { AirlockError, RevokedError, SourceBlockedError, StoreUnavailableError } from '../errors.js';
+import { RevokedError, SourceBlockedError, StoreUnavailableError } from '../errors.js';
 import type { AdmissionCheck } from '../gate/admission-check.js';
 import type { AuthenticationRequest } from '../gate/gate.js';
 import type { Principal } from '../identity/principal.js';
@@ -15,6 +15,9 @@ export interface RiskAdmissionOptions {
   /** Read on every call, so a config reload changes the network prefix at once. */
   readonly config: () => RiskConfig;
 }
+
+/** What a client is told when its login cannot be checked (fail closed). */
+const STORE_DOWN = 'new connections are refused while the approval store is unavailable (revocations and blocked networks cannot be checked); retry shortly';
 
 /**
  * Decides at connect: blocked source networks are refused before the token
@@ -33,7 +36,7 @@ export class RiskAdmission implements AdmissionCheck {
     try {
       blockText = await this.options.store.getValue(riskKeys.block(network));
     } catch (err) {
-      throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check blocked networks: store unavailable', { cause: err });
+      throw new StoreUnavailableError(STORE_DOWN, { cause: err });
     }
     if (blockText === null) return;
     let reason = `too many failed logins from ${network}`;
@@ -50,7 +53,7 @@ export class RiskAdmission implements AdmissionCheck {
     try {
       revoked = await this.options.revocations.isRevoked(principal);
     } catch (err) {
-      throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check revocations: store unavailable', { cause: err });
+      throw new StoreUnavailableError(STORE_DOWN, { cause: err });
     }
     if (revoked) throw new RevokedError(describeRevocation(revoked));
   }

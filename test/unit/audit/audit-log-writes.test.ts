@@ -88,7 +88,7 @@ describe('audit log writes', () => {
     }
     assert.equal(lines(file).length, 200);
     await audit.close();
-    assert.deepEqual(await verifyAuditFile(file), { ok: true, records: 200, segments: 1, lastSeq: 200, lastHash: lines(file)[199]?.hash });
+    assert.deepEqual(await verifyAuditFile(file), { ok: true, records: 200, segments: 1, lastSeq: 200, lastHash: lines(file)[199]?.hash, torn: [] });
   });
 
   it('keeps order and the hash chain across turns, flushes and a restart', async (t) => {
