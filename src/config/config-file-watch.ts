@@ -27,7 +27,7 @@ export class ConfigFileWatch {
   ) {
     this.lastDigest = digest(initialSource);
     this.pollMs = options.pollMs ?? 2000;
-    this.settleMs = options.settleMs ?? 500;
+    this.settleMs = options.settleMs ?? 1000;
   }
 
   start(): void {

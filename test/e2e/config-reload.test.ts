@@ -50,7 +50,8 @@ describe('e2e: config reload never replaces a good policy with a bad one', () =>
     writeFileSync(solo.configFile, marker);
     await waitFor(() => lines('config.reloaded').length >= 2, 15_000, 'the next reload');
     assert.equal(lines('config.reloaded').length, 2, 'the SIGHUP of an applied file did not reload it again');
-    assert.equal(lines('config.reload_failed').length, 2, 'no half-written file was ever attempted');
+    // A writer that pauses longer than the settle time mid-file (a loaded machine) gets its half refused, never applied.
+    for (const failed of lines('config.reload_failed').slice(2)) assert.match(String(failed.reason), /would remove|YAML|must serve/);
 
     // A deliberate removal says so in the file.
     writeFileSync(solo.configFile, `${cut}reload: { allow_removals: true }\n`);
