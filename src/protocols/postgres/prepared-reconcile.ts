@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { Classification } from '../../gate/action.js';
 import type { ProtocolState } from './protocol-state.js';
+import type { UpstreamRelay } from './upstream-relay.js';
 import { readDataRowText } from './server-messages.js';
 import { readStatementEffects } from './statement-details.js';
 import { type StatementEntry, unknownStatement } from './statement-registry.js';
 
 const QUERY = 'SELECT name, statement, from_sql FROM pg_catalog.pg_prepared_statements';
+/** Names of Airlock's own statement and portal in the round (random after it, never a client's). */
+const PRIVATE_PREFIX = 'airlock_reconcile_';
 
 export interface PreparedRow {
   name: string;
@@ -21,7 +25,7 @@ export interface PreparedRow {
  * client's unnamed statement and portal stay as they were.
  */
 export class PreparedReconcile {
-  private readonly statementName = `airlock_reconcile_${randomBytes(6).toString('hex')}`;
+  private readonly statementName = `${PRIVATE_PREFIX}${randomBytes(6).toString('hex')}`;
   readonly rows: PreparedRow[] = [];
 
   /** The bytes of the round, and the same messages recorded in `state` as sent. */
@@ -69,4 +73,22 @@ export function entryForRow(row: PreparedRow, classify: (text: string) => Classi
   if (texts.size !== 1) return unknownStatement('statement', row.name);
   const [text] = texts as unknown as [string];
   return { text, classification: classify(text), source: row.statement };
+}
+
+/**
+ * Reads back what the server holds under each prepared-statement name (the
+ * relay must be caught up and synced) and makes it the session's record.
+ */
+export async function reconcilePrepared(
+  relay: UpstreamRelay,
+  upstream: Socket,
+  state: ProtocolState,
+  classify: (text: string) => Classification,
+  live: () => boolean,
+): Promise<void> {
+  const reconcile = new PreparedReconcile();
+  await relay.ownRound(upstream, reconcile.round(state, { text: reconcile.text, classification: classify(reconcile.text) }), reconcile.onRow);
+  if (!live()) return;
+  const rows = reconcile.rows.filter((row) => !row.name.startsWith(PRIVATE_PREFIX));
+  state.reconcile(rows, (row) => entryForRow(row, classify));
 }

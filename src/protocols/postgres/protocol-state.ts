@@ -141,7 +141,7 @@ export class ProtocolState {
   }
 
   sentQuery(statements: readonly StatementEffects[], source: string): void {
-    if (statements.some((s) => s.unseenCode)) this.unverified = true;
+    for (let i = 0; i < statements.length; i++) if ((statements[i] as StatementEffects).unseenCode) this.unverified = true;
     this.sent({ kind: Sent.Query, statements, source, completed: 0, started: false });
   }
 

@@ -6,39 +6,28 @@ import type { Classification } from '../../gate/action.js';
 import type { Verdict } from '../../gate/verdict.js';
 import type { Principal } from '../../identity/principal.js';
 import type { Cancellable } from './cancel-keys.js';
-import { abortRound } from './client-messages.js';
 import { ExtendedBatch } from './extended-batch.js';
 import { readBindNames, readCString, readParse, readQueryText, readTargetKind } from './extended-messages.js';
 import { mergeClassifications } from './merge-classifications.js';
 import { ClientCode, TxStatus } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, type MessageFramer } from './message-framer.js';
 import { unpinnedParameter } from './pinned-parameters.js';
-import { PreparedReconcile, entryForRow } from './prepared-reconcile.js';
+import { reconcilePrepared } from './prepared-reconcile.js';
 import { ProtocolState, Sent, UNCERTAIN } from './protocol-state.js';
 import type { ProxyContext } from './proxy-context.js';
-import { errorResponse, readyForQuery } from './server-messages.js';
+import { errorResponse } from './server-messages.js';
 import { expandExecute } from './statement-expansion.js';
-import { type StatementDetails, hasFlag, readStatementDetails, readStatementEffects, reasonSetting } from './statement-details.js';
+import { type StatementDetails, readStatementDetails, readStatementEffects, reasonSetting } from './statement-details.js';
 import { CANCEL_MESSAGE, type GatedCommand, type Refusal, StatementGate, refusalOf } from './statement-gate.js';
 import type { StatementEntry } from './statement-registry.js';
 import type { UpstreamLink } from './upstream-connection.js';
 import { sendUpstreamCancel } from './upstream-connection.js';
+import { StatementRefusals, unparseableRefusal } from './statement-refusal.js';
 import { UpstreamRelay } from './upstream-relay.js';
 
 /** Bytes a client may have waiting while a statement is being decided; beyond, its socket is paused. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
 const TERMINATE = Buffer.from([ClientCode.Terminate, 0, 0, 0, 4]);
-const UNPARSEABLE_MESSAGE = 'airlock: the statement could not be parsed, so it was not sent';
-
-/** Why a statement that could not be classified is refused: unparseable, or the large-statement parser's limits. */
-function unparseableRefusal(classification: Classification): Refusal | null {
-  if (!hasFlag(classification, 'unparseable')) return null;
-  const reason = classification.facts.details?.['reason'];
-  if (reason === 'parse_queue_full') return { code: '53400', message: 'airlock: too many large statements are waiting to be parsed; retry in a moment' };
-  if (reason === 'parse_timeout') return { code: '54001', message: 'airlock: the statement took too long to parse, so it was not sent' };
-  return { code: '42601', message: UNPARSEABLE_MESSAGE };
-}
-
 function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -88,13 +77,13 @@ export class ProxySession implements Cancellable {
   private readonly protocol: ProtocolState;
   private readonly batch = new ExtendedBatch();
   private readonly gate: StatementGate;
+  private readonly refusals: StatementRefusals;
   private readonly log: Logger;
   private readonly key: { processId: number; secretKey: number };
   private readonly unregister: () => void;
   private readonly upstreamKey: { processId: number; secretKey: number };
   private reason: string | undefined;
   private pumping = false;
-  private discardUntilSync: Refusal | null = null;
   private upstreamCorked = false;
   private upstreamNeedsDrain = false;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -190,6 +179,16 @@ export class ProxySession implements Cancellable {
         if (holding) this.uncorkNow();
         this.updateClientFlow();
       },
+    });
+    this.refusals = new StatementRefusals({
+      client: this.client,
+      upstream: this.upstream,
+      relay: this.relay,
+      protocol: this.protocol,
+      counters: this.ctx.counters,
+      prepareEntry: this.prepareEntry,
+      live: () => this.state === SessionState.Ready,
+      uncork: () => this.uncorkNow(),
     });
     this.key = this.ctx.cancelKeys.issue(this);
     this.unregister = this.ctx.sessions.register({
@@ -306,9 +305,9 @@ export class ProxySession implements Cancellable {
   }
 
   private dispatch(code: number, buffer: Buffer, start: number, body: number, end: number): Promise<void> | void {
-    if (this.discardUntilSync) {
+    if (this.refusals.discarding) {
       // After an error in the extended protocol everything up to Sync is ignored, as PostgreSQL does.
-      if (code === ClientCode.Sync) return this.finishDiscard();
+      if (code === ClientCode.Sync) return this.refusals.finishDiscard();
       if (code === ClientCode.Terminate) return this.terminateByClient();
       return;
     }
@@ -519,12 +518,8 @@ export class ProxySession implements Cancellable {
     // A round of Airlock's own needs a synced connection in a usable transaction; otherwise the
     // names stay unverified and the gate treats them as unknown (high risk) this time.
     if (this.relay.unsynced || this.relay.status === TxStatus.Failed) return;
-    const reconcile = new PreparedReconcile();
     this.uncorkNow();
-    await this.relay.ownRound(this.upstream, reconcile.round(this.protocol, this.prepareEntry(reconcile.text)), reconcile.onRow);
-    if (this.state !== SessionState.Ready) return;
-    const rows = reconcile.rows.filter((row) => !row.name.startsWith('airlock_reconcile_'));
-    this.protocol.reconcile(rows, (row) => entryForRow(row, this.classify));
+    await reconcilePrepared(this.relay, this.upstream, this.protocol, this.classify, () => this.state === SessionState.Ready);
   }
 
   // ---- fast-path function call --------------------------------------------------------------------
@@ -585,50 +580,10 @@ export class ProxySession implements Cancellable {
     return false;
   }
 
-  // ---- refusing ---------------------------------------------------------------------------------
-
-  /**
-   * Answers a refused statement in the protocol's own form. `endsUnit`: a
-   * Query, FunctionCall or Sync-terminated batch gets ErrorResponse +
-   * ReadyForQuery; a Flush-terminated batch gets ErrorResponse, and the rest
-   * up to its Sync is skipped. Inside a transaction block the upstream is
-   * made to fail too, so a later COMMIT rolls back on both sides.
-   */
-  private async refuse(refusal: Refusal, endsUnit: boolean): Promise<void> {
-    this.ctx.counters.statementsRejected++;
+  /** Refuses in the protocol's own form (StatementRefusals); the batch being gathered is dropped. */
+  private refuse(refusal: Refusal, endsUnit: boolean): Promise<void> {
     this.batch.reset();
-    // Synthetic answers must follow the upstream's answers to everything forwarded before.
-    await this.relay.caughtUp();
-    if (this.state !== SessionState.Ready) return;
-    const error = errorResponse({ severity: 'ERROR', code: refusal.code, message: refusal.message, detail: refusal.detail });
-    if (!endsUnit) {
-      this.client.write(error);
-      this.discardUntilSync = refusal;
-      return;
-    }
-    await this.settleRefusal(refusal, error);
-  }
-
-  private finishDiscard(): Promise<void> {
-    const refusal = this.discardUntilSync as Refusal;
-    this.discardUntilSync = null;
-    return this.settleRefusal(refusal, null);
-  }
-
-  private async settleRefusal(refusal: Refusal, error: Buffer | null): Promise<void> {
-    let status = this.relay.status;
-    if (status === TxStatus.InBlock || this.relay.unsynced) {
-      this.uncorkNow();
-      const round = abortRound(refusal.code, refusal.message);
-      this.protocol.sentParse('', this.prepareEntry(round.text));
-      this.protocol.sentBind('', '');
-      this.protocol.sentExecute('');
-      this.protocol.sentSync();
-      status = await this.relay.ownRound(this.upstream, round.bytes);
-      if (this.state !== SessionState.Ready) return;
-    }
-    const ready = readyForQuery(status);
-    this.client.write(error ? Buffer.concat([error, ready]) : ready);
+    return this.refusals.refuse(refusal, endsUnit);
   }
 
   // ---- writing and flow -------------------------------------------------------------------------

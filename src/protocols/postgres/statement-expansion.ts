@@ -26,7 +26,7 @@ export function expandExecute(
   lookup: (name: string) => Prediction,
   prepareEntry: (text: string) => StatementEntry,
 ): GatedCommand | typeof UNCERTAIN {
-  if (!statements.some((s) => s.executes !== undefined && s.executes.length > 0)) return { command: text, classification };
+  if (!executesByName(statements)) return { command: text, classification };
   const local = new Map<string, StatementEntry | null>();
   let cleared = false;
   const lines = [text];
@@ -65,4 +65,13 @@ export function expandExecute(
     return { command: lines.join('\n'), classification: { ...merged, risk } };
   }
   return { command: lines.join('\n'), classification: merged };
+}
+
+/** Whether any statement runs a prepared statement by name (a plain loop: this runs for every statement). */
+function executesByName(statements: readonly StatementEffects[]): boolean {
+  for (let i = 0; i < statements.length; i++) {
+    const executes = (statements[i] as StatementEffects).executes;
+    if (executes !== undefined && executes.length > 0) return true;
+  }
+  return false;
 }
