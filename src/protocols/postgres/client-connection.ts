@@ -339,6 +339,10 @@ export class ClientConnection {
       this.log.error({ parameter: name, value, target: target.name }, 'the postgres upstream starts sessions with a setting Airlock cannot classify under');
       link.socket.on('error', () => undefined);
       link.socket.destroy();
+      // On the record through the gate, which denies it (the policy engine refuses pinned settings) and audits it.
+      const classification = { risk: 'critical' as const, facts: { kinds: ['parameter_status'], objects: [], flags: ['pinned_setting', `pinned_setting:${name.toLowerCase()}`, 'server_reported'] } };
+      const action = createAction({ principal, protocol: 'postgres', target: target.name, sessionId: this.sessionId, source: this.source, command: `-- the server reported ${name} = ${value} at startup`, classification });
+      this.ctx.gate.check(action).catch((err: unknown) => this.log.error({ err }, 'gate check of a startup setting failed'));
       return this.fatal('0A000', `airlock: target "${target.name}" starts sessions with ${problem}; Airlock reads statements with standard_conforming_strings on and a UTF-8 client encoding, so it refuses the session`);
     }
     clearTimeout(this.timer);
