@@ -33,6 +33,12 @@ function plainConnection(service: Service | null, target: string): ConnectionPar
   return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
 }
 
+/** A connection through an Airlock service, with its bench token as the password. */
+function airlockConnection(service: Service | null, target: string, sslmode: ConnectionParams['sslmode']): ConnectionParams {
+  const svc = required<AirlockService>(service, target);
+  return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode };
+}
+
 export const TARGETS: readonly TargetDefinition[] = [
   {
     name: 'direct',
@@ -56,28 +62,19 @@ export const TARGETS: readonly TargetDefinition[] = [
     name: 'airlock',
     description: 'Airlock, plaintext on loopback, JWT password',
     service: 'airlock',
-    connection: (s) => {
-      const svc = required<AirlockService>(s, 'airlock');
-      return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'disable' };
-    },
+    connection: (s) => airlockConnection(s, 'airlock', 'disable'),
   },
   {
     name: 'airlock-tls',
     description: 'Airlock, same process, client TLS (sslmode=require)',
     service: 'airlock',
-    connection: (s) => {
-      const svc = required<AirlockService>(s, 'airlock-tls');
-      return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'require' };
-    },
+    connection: (s) => airlockConnection(s, 'airlock-tls', 'require'),
   },
   {
     name: 'airlock-baseline',
     description: 'Airlock built from another tree (AIRLOCK_BENCH_BASELINE=DIR, built with npm run build there), plaintext: the before of a change, in the same run',
     service: 'airlock-baseline',
-    connection: (s) => {
-      const svc = required<AirlockService>(s, 'airlock-baseline');
-      return { host: svc.host, port: svc.port, user: 'bench', database: BENCH_TARGET, password: svc.token, sslmode: 'disable' };
-    },
+    connection: (s) => airlockConnection(s, 'airlock-baseline', 'disable'),
   },
 ];
 

@@ -35,15 +35,10 @@ export function scratchClusterUnavailable(): string | null {
  * `postgres`, MD5 for `md5user`, and TLS with the given certificate.
  */
 export async function startScratchCluster(options: { password: string; md5Password: string; cert: { certFile: string; keyFile: string } }): Promise<ScratchCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-cluster-'));
-  const data = join(dir, 'data');
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  chownSync(dir, uid, gid);
+  const { dir, data, uid, gid, asPostgres } = clusterDir('airlock-pg-cluster-');
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, `${options.password}\n`);
   chownSync(pwfile, uid, gid);
-  const asPostgres = (program: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, program), ...args], { stdio: 'pipe' });
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8']);
   for (const [from, to] of [
     [options.cert.certFile, 'server.crt'],
@@ -57,21 +52,7 @@ export async function startScratchCluster(options: { password: string; md5Passwo
   const hba = join(data, 'pg_hba.conf');
   writeFileSync(hba, `host all md5user 127.0.0.1/32 md5\n` + execFileSync('cat', [hba]).toString());
   appendFileSync(join(data, 'postgresql.conf'), `\nssl = on\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\n`);
-  const port = await freePort();
-  asPostgres('pg_ctl', ['-D', data, '-o', `-p ${port}`, '-w', '-l', join(dir, 'log'), 'start']);
-  const sql = `SET password_encryption = 'md5'; CREATE ROLE md5user LOGIN PASSWORD '${options.md5Password}';`;
-  execFileSync('psql', ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql], { stdio: 'pipe' });
-  return {
-    port,
-    dir,
-    stop() {
-      try {
-        asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
+  return startCluster(dir, data, asPostgres, `SET password_encryption = 'md5'; CREATE ROLE md5user LOGIN PASSWORD '${options.md5Password}';`);
 }
 
 /**
@@ -80,17 +61,29 @@ export async function startScratchCluster(options: { password: string; md5Passwo
  * wedge a backend (random protocol sequences), so the shared server stays up.
  */
 export async function startTrustCluster(): Promise<ScratchCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-trust-'));
-  const data = join(dir, 'data');
+  const { dir, data, asPostgres } = clusterDir('airlock-pg-trust-');
+  asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  appendFileSync(join(data, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\n`);
+  return startCluster(dir, data, asPostgres, 'CREATE DATABASE test');
+}
+
+type AsPostgres = (program: string, args: string[]) => Buffer;
+
+/** A fresh directory owned by the postgres user, and a way to run the server's programs as that user. */
+function clusterDir(prefix: string): { dir: string; data: string; uid: number; gid: number; asPostgres: AsPostgres } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   chownSync(dir, uid, gid);
-  const asPostgres = (program: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, program), ...args], { stdio: 'pipe' });
-  asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  appendFileSync(join(data, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\n`);
+  const asPostgres: AsPostgres = (program, args) => execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, program), ...args], { stdio: 'pipe' });
+  return { dir, data: join(dir, 'data'), uid, gid, asPostgres };
+}
+
+/** Starts an initialised cluster on a free port, runs `setupSql` as postgres, and stops (and removes) it on stop(). */
+async function startCluster(dir: string, data: string, asPostgres: AsPostgres, setupSql: string): Promise<ScratchCluster> {
   const port = await freePort();
   asPostgres('pg_ctl', ['-D', data, '-o', `-p ${port}`, '-w', '-l', join(dir, 'log'), 'start']);
-  execFileSync('psql', ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE test'], { stdio: 'pipe' });
+  execFileSync('psql', ['-X', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', setupSql], { stdio: 'pipe' });
   return {
     port,
     dir,
