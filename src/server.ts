@@ -229,11 +229,16 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
           targets.push(target);
           continue;
         }
-        const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, `pglite-${target.name}`), host: '127.0.0.1', port: 0, logger: logger.child({ component: 'embedded-postgres' }) });
+        const embedded = await startEmbeddedPostgres({
+          dataDir: join(dataDir, `pglite-${target.name}`),
+          // Unix socket paths are short (about 100 bytes): a private directory of its own beside the data dir.
+          socketDir: join(dataDir, `pglite-${target.name}-socket`),
+          logger: logger.child({ component: 'embedded-postgres' }),
+        });
         cleanups.push(() => embedded.close());
         // From here on the target is an ordinary upstream that happens to run in this process.
-        targets.push({ ...target, embedded: false, upstream: { ...target.upstream, host: embedded.host, port: embedded.port } });
-        logger.info({ target: target.name }, `target ${target.name}: embedded demo PostgreSQL (PGlite) on ${embedded.host}:${embedded.port}`);
+        targets.push({ ...target, embedded: false, upstream: { ...target.upstream, host: embedded.host, port: embedded.port, tls: 'disable' } });
+        logger.info({ target: target.name }, `target ${target.name}: embedded demo PostgreSQL (PGlite), reachable only through Airlock`);
       }
       const classifier = await createSqlClassifier({ cacheSize: config.postgres.classification_cache_size });
       const tls = await loadOrCreateTlsMaterial(config.postgres, dataDir);
@@ -247,6 +252,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         ...(tls ? { tls } : {}),
         publicUrl,
         onPrivilegedUpstream: (target, user) => metrics.privilegedUpstream('postgres', target, user),
+        demoTargets: pgTargets.filter((t) => t.embedded).map((t) => t.name),
       });
       const listening = await proxy.listen();
       postgres = listening;

@@ -3,7 +3,8 @@
 // install. Demo only: every client shares ONE backend session, COPY FROM STDIN
 // does not work and CancelRequest is ignored (docs/operations.md). Never use it
 // to test protocol behaviour.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from 'pino';
@@ -12,16 +13,21 @@ import { DEMO_SEED_SQL, DEMO_TABLES } from './demo-schema.js';
 export interface EmbeddedPostgresOptions {
   /** Persist the database here (restarts reopen it in a fraction of the cold start); in memory when absent. */
   readonly dataDir?: string;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
+  /**
+   * A directory only this user can enter (mode 0700): the database listens on
+   * a Unix-domain socket in it, never on a TCP port, so nobody reaches it
+   * without going through Airlock.
+   */
+  readonly socketDir: string;
   readonly logger: Logger;
   /** Concurrent client sockets (pglite-socket needs at least 2; they still share one session). */
   readonly maxConnections?: number;
 }
 
 export interface EmbeddedPostgres {
+  /** The socket directory, as a libpq-style `host` for the upstream config. */
   readonly host: string;
+  /** The `.s.PGSQL.<port>` suffix of the socket's name. */
   readonly port: number;
   /** True when this start created the demo schema (false when an existing data dir already had it). */
   readonly seeded: boolean;
@@ -29,18 +35,22 @@ export interface EmbeddedPostgres {
 }
 
 const DEFAULT_MAX_CONNECTIONS = 16;
+/** The suffix of the socket's name, as PostgreSQL names its own (`.s.PGSQL.5432`). */
+const SOCKET_PORT = 5432;
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections < 2) {
     throw new TypeError('maxConnections must be an integer of at least 2 (pglite-socket refuses the second client otherwise)');
   }
-  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-    throw new TypeError('port must be an integer between 0 and 65535');
-  }
   const { logger } = options;
   const started = performance.now();
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(options.socketDir, { recursive: true, mode: 0o700 });
+  // Whoever created it, only this user may enter it: the socket behind it has no authentication.
+  chmodSync(options.socketDir, 0o700);
+  const socketPath = join(options.socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  rmSync(socketPath, { force: true }); // a stale socket of a previous run
 
   // PGlite prints its backend's output itself unless given these hooks; keep it in our logs.
   const db = await PGlite.create({
@@ -58,20 +68,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let server: PGLiteSocketServer | null = null;
   try {
     const seeded = await seedDemoSchema(db);
-    server = new PGLiteSocketServer({ db, host: options.host, port: options.port, maxConnections });
+    server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
     await server.start();
-    const port = portOf(server.getServerConn());
+    chmodSync(socketPath, 0o600);
     const elapsedMs = Math.round(performance.now() - started);
+    // No address in the log: the only way in is through Airlock.
     logger.info(
-      { host: options.host, port, persisted: options.dataDir !== undefined, seeded, startMs: elapsedMs },
-      `embedded demo PostgreSQL ready in ${elapsedMs} ms (PGlite: one shared session, no COPY FROM STDIN, no cancel)`,
+      { persisted: options.dataDir !== undefined, seeded, startMs: elapsedMs },
+      `embedded demo PostgreSQL ready in ${elapsedMs} ms on a private Unix socket (PGlite: one shared session, no COPY FROM STDIN, no cancel)`,
     );
 
     const running = server;
     let closing: Promise<void> | null = null;
     return {
-      host: options.host,
-      port,
+      host: options.socketDir,
+      port: SOCKET_PORT,
       seeded,
       close() {
         closing ??= (async () => {
@@ -99,10 +110,4 @@ async function seedDemoSchema(db: PGlite): Promise<boolean> {
     await tx.exec(DEMO_SEED_SQL);
   });
   return true;
-}
-
-function portOf(connection: string): number {
-  const port = Number(connection.slice(connection.lastIndexOf(':') + 1));
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`pglite-socket reported no port (${connection})`);
-  return port;
 }

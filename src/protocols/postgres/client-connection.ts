@@ -9,7 +9,7 @@ import type { Principal } from '../../identity/principal.js';
 import { ClientCode, StartupCode } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, MessageFramer } from './message-framer.js';
 import { unpinnedParameter } from './pinned-parameters.js';
-import { isPrivileged, readUpstreamPrivileges } from './upstream-privileges.js';
+import { isPrivileged, privilegeKey, readUpstreamPrivileges } from './upstream-privileges.js';
 import { type UpstreamLogin, attributedApplicationName, chooseUpstreamLogin } from './upstream-role.js';
 import { mayAskForPassword } from './plaintext-policy.js';
 import type { ProxyContext } from './proxy-context.js';
@@ -315,7 +315,7 @@ export class ClientConnection {
 
   /** Once per target and upstream role: warn when it can do more than any gate can contain. */
   private async checkPrivileges(link: UpstreamLink, target: PostgresTargetConfig, user: string): Promise<void> {
-    const key = `${target.name}\0${user}`;
+    const key = privilegeKey(target.name, user);
     if (this.ctx.privilegesChecked.has(key)) return;
     this.ctx.privilegesChecked.add(key);
     const privileges = await readUpstreamPrivileges(link);

@@ -13,7 +13,7 @@ import { ProxyCounters, type PostgresProxyStats } from './proxy-stats.js';
 import { errorResponse } from './server-messages.js';
 import { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
 import type { TlsMaterial } from './tls-material.js';
-import type { UpstreamPrivileges } from './upstream-privileges.js';
+import { type UpstreamPrivileges, privilegeKey } from './upstream-privileges.js';
 
 export interface PostgresProxyDeps {
   readonly config: AirlockConfig['postgres'];
@@ -28,6 +28,8 @@ export interface PostgresProxyDeps {
   readonly publicUrl?: string;
   /** Told when an upstream role is a superuser or reaches the host (for a metric). */
   readonly onPrivilegedUpstream?: (target: string, user: string, privileges: UpstreamPrivileges) => void;
+  /** Targets whose upstream privileges are not worth a warning (the embedded demo database has only a superuser). */
+  readonly demoTargets?: readonly string[];
 }
 
 export interface PostgresProxy {
@@ -59,7 +61,7 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
     counters: new ProxyCounters(),
     ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl } : {}),
     ...(deps.onPrivilegedUpstream !== undefined ? { onPrivilegedUpstream: deps.onPrivilegedUpstream } : {}),
-    privilegesChecked: new Set(),
+    privilegesChecked: alreadyChecked(targets, deps.demoTargets ?? []),
     parsePool: new ParseWorkerPool({
       workers: deps.config.parse_workers,
       maxQueuedChars: deps.config.parse_queue_chars,
@@ -147,4 +149,14 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
       };
     },
   };
+}
+
+/** The demo targets count as checked: nothing to warn about in a throw-away embedded database. */
+function alreadyChecked(targets: ReadonlyMap<string, PostgresTargetConfig>, demo: readonly string[]): Set<string> {
+  const checked = new Set<string>();
+  for (const name of demo) {
+    const target = targets.get(name);
+    if (target) checked.add(privilegeKey(name, target.upstream.user));
+  }
+  return checked;
 }

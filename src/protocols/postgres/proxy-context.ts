@@ -28,7 +28,7 @@ export interface ProxyContext {
   readonly closing: boolean;
   /** Parses statements of `config.parse_offload_chars` and more off the event loop. */
   readonly parsePool: ParseWorkerPool;
-  /** Targets and upstream roles whose privileges were already read (`target\0user`). */
+  /** Targets and upstream roles whose privileges were already read (privilegeKey). */
   readonly privilegesChecked: Set<string>;
   /** Told when an upstream role is a superuser or reaches the host (for a metric). */
   readonly onPrivilegedUpstream?: (target: string, user: string, privileges: UpstreamPrivileges) => void;

@@ -1,4 +1,4 @@
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { PostgresTargetConfig } from '../../config/schema.js';
@@ -10,6 +10,7 @@ import { AuthCode, MAX_SERVER_MESSAGE_LENGTH, ServerCode, TxStatus } from './mes
 import { FRAME_ERROR, FRAME_READY, MessageFramer } from './message-framer.js';
 import { SCRAM_MECHANISM, ScramClient } from './scram-client.js';
 import { readParameterStatus } from './server-messages.js';
+import { connectToUpstream, isUnixSocketHost } from './upstream-address.js';
 
 /** An authenticated upstream session, ready for queries. */
 export interface UpstreamLink {
@@ -76,11 +77,12 @@ class UpstreamHandshake {
       this.reject = reject;
     });
     this.timer = setTimeout(() => this.fail(`no answer within ${upstream.connect_timeout} ms`), upstream.connect_timeout);
-    this.socket = netConnect({ host: upstream.host, port: upstream.port });
+    this.socket = connectToUpstream(upstream.host, upstream.port);
     this.socket.setNoDelay(true);
     this.attach(this.socket);
     this.socket.once('connect', () => {
-      if (upstream.tls === 'disable') this.startup();
+      // No TLS over a Unix-domain socket (PostgreSQL refuses SSLRequest there too).
+      if (upstream.tls === 'disable' || isUnixSocketHost(upstream.host)) this.startup();
       else {
         this.step = HandshakeStep.NegotiatingTls;
         this.socket.write(sslRequest());
@@ -266,7 +268,7 @@ class UpstreamHandshake {
 
 /** Forwards a client's cancel to the upstream over a short-lived connection, as libpq does (never encrypted). */
 export function sendUpstreamCancel(target: PostgresTargetConfig, processId: number, secretKey: number, logger: Logger): void {
-  const socket = netConnect({ host: target.upstream.host, port: target.upstream.port });
+  const socket = connectToUpstream(target.upstream.host, target.upstream.port);
   socket.setNoDelay(true);
   socket.setTimeout(target.upstream.connect_timeout, () => socket.destroy());
   socket.on('error', (err) => logger.debug({ target: target.name, err: err.message }, 'postgres upstream cancel failed'));

@@ -15,6 +15,11 @@ export interface UpstreamPrivileges {
   readonly hostRoles: readonly string[];
 }
 
+/** Key of a target and upstream role in ProxyContext.privilegesChecked. */
+export function privilegeKey(target: string, user: string): string {
+  return `${target}\0${user}`;
+}
+
 /** Whether the role Airlock logs in as can do more than any gate can contain. */
 export function isPrivileged(privileges: UpstreamPrivileges): boolean {
   return privileges.superuser || privileges.hostRoles.length > 0;

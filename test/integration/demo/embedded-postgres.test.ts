@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -26,12 +26,18 @@ describe('embedded demo PostgreSQL (PGlite)', () => {
   after(() => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
+  const socketDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-pglite-sock-'));
+    dirs.push(dir);
+    return join(dir, 'socket');
+  };
 
-  it('serves the seeded demo schema to psql on a free port (in memory)', async () => {
-    const server = await startEmbeddedPostgres({ host: '127.0.0.1', port: 0, logger });
+  it('serves the seeded demo schema to psql on a private Unix socket, never on TCP (in memory)', async () => {
+    const server = await startEmbeddedPostgres({ socketDir: socketDir(), logger });
     try {
-      assert.equal(server.host, '127.0.0.1');
-      assert.ok(server.port > 0);
+      assert.ok(server.host.startsWith('/'), 'a socket directory, not a TCP address');
+      assert.equal(statSync(server.host).mode & 0o777, 0o700, 'only Airlock\'s user may enter it');
+      assert.equal(statSync(join(server.host, `.s.PGSQL.${server.port}`)).isSocket(), true);
       assert.equal(server.seeded, true);
       assert.equal(await psql(server, 'select count(*) from customers'), '5');
       assert.equal(await psql(server, 'select count(*) from orders'), '6');
@@ -42,7 +48,7 @@ describe('embedded demo PostgreSQL (PGlite)', () => {
   });
 
   it('accepts two clients at once (they share one backend session)', async () => {
-    const server = await startEmbeddedPostgres({ host: '127.0.0.1', port: 0, logger });
+    const server = await startEmbeddedPostgres({ socketDir: socketDir(), logger });
     try {
       const [a, b] = await Promise.all([
         psql(server, 'select count(*) from customers'),
@@ -58,14 +64,15 @@ describe('embedded demo PostgreSQL (PGlite)', () => {
   it('seeds a data dir once and keeps changes across restarts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'airlock-pglite-'));
     dirs.push(dataDir);
-    const first = await startEmbeddedPostgres({ dataDir, host: '127.0.0.1', port: 0, logger });
+    const sockets = socketDir();
+    const first = await startEmbeddedPostgres({ dataDir, socketDir: sockets, logger });
     try {
       assert.equal(first.seeded, true);
       await psql(first, "insert into customers (id, name, email, country) values (6, 'Alan Turing', 'alan@example.com', 'GB')");
     } finally {
       await first.close();
     }
-    const second = await startEmbeddedPostgres({ dataDir, host: '127.0.0.1', port: 0, logger });
+    const second = await startEmbeddedPostgres({ dataDir, socketDir: sockets, logger });
     try {
       assert.equal(second.seeded, false, 'the seed must not run again on an existing data dir');
       assert.equal(await psql(second, 'select count(*) from customers'), '6');
@@ -76,6 +83,6 @@ describe('embedded demo PostgreSQL (PGlite)', () => {
   });
 
   it('rejects a maxConnections below 2 as caller misuse', async () => {
-    await assert.rejects(startEmbeddedPostgres({ host: '127.0.0.1', port: 0, logger, maxConnections: 1 }), TypeError);
+    await assert.rejects(startEmbeddedPostgres({ socketDir: socketDir(), logger, maxConnections: 1 }), TypeError);
   });
 });

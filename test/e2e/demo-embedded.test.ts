@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { parseConfig } from '../../src/config/load.js';
+import { loadDevIssuer } from '../../src/identity/dev-issuer.js';
+import { freePort } from '../support/airlock-process.js';
+import { waitFor } from '../support/services.js';
+
+/** TCP ports a process listens on, from `ss` (iproute2). */
+function listeningPorts(pid: number): number[] {
+  const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes(`pid=${pid},`))
+    .map((line) => Number(/:(\d+)\s/.exec(line.split(/\s+/)[3] + ' ')?.[1]))
+    .filter((port) => Number.isInteger(port))
+    .sort((a, b) => a - b);
+}
+
+// The demo as `npm start` runs it (the shipped demo config, on free ports): the embedded database is
+// reachable only through Airlock. It used to listen on a loopback TCP port with no authentication
+// (logged at start), so `psql -p <that port>` walked around every rule.
+describe('e2e: the embedded demo database cannot be reached around Airlock', () => {
+  let child: ChildProcess;
+  let log = '';
+  let pgPort: number;
+  let controlPort: number;
+  let token: string;
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
+    controlPort = await freePort();
+    pgPort = await freePort();
+    const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
+      .replace('data_dir: .airlock', `data_dir: ${JSON.stringify(dir)}`)
+      .replace('public_url: http://127.0.0.1:8080', `public_url: http://127.0.0.1:${controlPort}`)
+      .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${controlPort}`)
+      .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`);
+    const configFile = join(dir, 'airlock.yaml');
+    writeFileSync(configFile, yaml);
+    const config = parseConfig(yaml, configFile, {});
+    token = await loadDevIssuer({ dataDir: dir, identity: config.identity }).mintDevToken({ sub: 'alice', groups: ['dev'], ttlMs: 3_600_000 });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
+    child = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    await waitFor(() => log.includes('airlock ready') || child.exitCode !== null, 60_000, 'airlock serve to start');
+    assert.equal(child.exitCode, null, log);
+  });
+  after(() => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('listens on TCP only where the config says (the PostgreSQL and control listeners), and logs no way in', async () => {
+    assert.deepEqual(listeningPorts(child.pid as number), [pgPort, controlPort].sort((a, b) => a - b));
+    assert.doesNotMatch(log, /PGlite\) on 127\.0\.0\.1:\d+/);
+  });
+
+  it('serves the demo through Airlock, and the append-only rule holds', async () => {
+    const client = new pg.Client({ host: '127.0.0.1', port: pgPort, database: 'demo', user: 'alice', password: token, ssl: false });
+    await client.connect();
+    try {
+      assert.equal((await client.query('SELECT count(*)::int AS n FROM customers')).rows[0].n, 5);
+      await assert.rejects(client.query('DELETE FROM audit_log WHERE id = 1'), (err: Error & { code?: string }) => err.code === '42501');
+      assert.equal((await client.query('SELECT count(*)::int AS n FROM audit_log')).rows[0].n, 3);
+    } finally {
+      await client.end();
+    }
+  });
+});
