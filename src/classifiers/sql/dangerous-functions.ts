@@ -37,15 +37,59 @@ const DANGEROUS = new Set([
   'pg_replication_origin_drop',
   'pg_logical_emit_message',
   'pg_log_backend_memory_contexts',
+  // Replication slots and origins: read or move a slot's changes (data of every table), or another server's progress.
+  'pg_logical_slot_get_changes',
+  'pg_logical_slot_get_binary_changes',
+  'pg_logical_slot_peek_changes',
+  'pg_logical_slot_peek_binary_changes',
+  'pg_replication_slot_advance',
+  'pg_copy_logical_replication_slot',
+  'pg_copy_physical_replication_slot',
+  'pg_sync_replication_slots',
+  'pg_replication_origin_advance',
+  'pg_replication_origin_session_setup',
+  'pg_replication_origin_session_reset',
+  'pg_replication_origin_xact_setup',
+  'pg_replication_origin_xact_reset',
+  // Statistics resets erase what monitoring and forensics rely on.
+  'pg_stat_reset',
+  'pg_stat_reset_shared',
+  'pg_stat_reset_single_table_counters',
+  'pg_stat_reset_single_function_counters',
+  'pg_stat_reset_slru',
+  'pg_stat_reset_replication_slot',
+  'pg_stat_reset_subscription_stats',
+  'pg_stat_statements_reset',
+  // Backups and recovery control.
+  'pg_backup_start',
+  'pg_backup_stop',
+  'pg_start_backup',
+  'pg_stop_backup',
+  'pg_wal_replay_pause',
+  'pg_wal_replay_resume',
+  'pg_log_standby_snapshot',
+  // Catalog writes and server-side file names.
+  'pg_import_system_collations',
+  'pg_current_logfile',
 ]);
 
-/** Functions that execute a SQL string given as an argument. */
+/**
+ * Functions that execute a SQL string given as an argument, or read whole
+ * tables, schemas or the database named only in a string (so no object of
+ * the statement shows what they export).
+ */
 const EXECUTES_SQL = new Set([
   'query_to_xml',
   'query_to_xmlschema',
   'query_to_xml_and_xmlschema',
   'ts_stat',
   'ts_rewrite',
+  'table_to_xml',
+  'table_to_xml_and_xmlschema',
+  'schema_to_xml',
+  'schema_to_xml_and_xmlschema',
+  'database_to_xml',
+  'database_to_xml_and_xmlschema',
 ]);
 
 /**

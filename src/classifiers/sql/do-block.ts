@@ -1,6 +1,6 @@
 import { isRecord, list, str, unwrap, type AstRecord } from './ast.js';
 import type { AnalysisContext } from './analysis-context.js';
-import { textAfterToken } from './sql-parser.js';
+import { splitAtToken } from './sql-parser.js';
 import { StatementFacts } from './statement-facts.js';
 
 /** PL/pgSQL statements that run a SQL string built at run time. */
@@ -86,10 +86,11 @@ function analyzeEmbedded(expr: AstRecord, facts: StatementFacts, ctx: AnalysisCo
   if (mode === ParseMode.Default) sql = query;
   else if (mode === ParseMode.Expression) sql = `SELECT ${query}`;
   else if (mode === ParseMode.Assign1 || mode === ParseMode.Assign2 || mode === ParseMode.Assign3) {
-    // `target := expression`: classify the expression.
+    // `target := expression`: the expression, and the target too, whose subscripts are expressions
+    // evaluated at run time (`a[(SELECT wipe())] := 1`); a target read as an expression is harmless.
     try {
-      const rest = textAfterToken(query, ctx.parser.scan(query), (t) => t.text === ':=' || t.text === '=');
-      sql = rest === undefined ? undefined : `SELECT ${rest}`;
+      const parts = splitAtToken(query, ctx.parser.scan(query), (t) => t.text === ':=' || t.text === '=');
+      sql = parts === undefined || parts.before === '' ? undefined : `SELECT ${parts.before}, ${parts.after}`;
     } catch {
       sql = undefined;
     }

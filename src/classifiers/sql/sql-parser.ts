@@ -50,11 +50,19 @@ export async function loadSqlParser(): Promise<SqlParser> {
 
 /** Text of `tokens` after the first top-level token accepted by `isSplit`, or undefined. */
 export function textAfterToken(sql: string, tokens: readonly SqlToken[], isSplit: (t: SqlToken) => boolean): string | undefined {
+  return splitAtToken(sql, tokens, isSplit)?.after;
+}
+
+/** The text before and after the first top-level token (outside brackets) that `isSplit` accepts, trimmed. */
+export function splitAtToken(sql: string, tokens: readonly SqlToken[], isSplit: (t: SqlToken) => boolean): { before: string; after: string } | undefined {
   let depth = 0;
   for (const t of tokens) {
     if (t.text === '(' || t.text === '[') depth++;
     else if (t.text === ')' || t.text === ']') depth--;
-    else if (depth === 0 && isSplit(t)) return Buffer.from(sql, 'utf8').toString('utf8', t.end).trim();
+    else if (depth === 0 && isSplit(t)) {
+      const bytes = Buffer.from(sql, 'utf8');
+      return { before: bytes.toString('utf8', 0, t.start).trim(), after: bytes.toString('utf8', t.end).trim() };
+    }
   }
   return undefined;
 }

@@ -196,6 +196,22 @@ export const critical: Case[] = [
   { sql: "DO LANGUAGE plperlu $$ system('id') $$", risk: 'critical', flags: ['dynamic_sql'] },
   { sql: 'DO $$ BEGIN DROP TABLE t; END $$', risk: 'critical', kinds: ['do', 'drop'], objects: ['t'] },
   { sql: 'DO $$ BEGIN this is not plpgsql; END $$', risk: 'critical', flags: ['dynamic_sql'] },
+  // An assignment's target subscript is an expression run at run time, like its right-hand side.
+  { sql: 'DO $$ DECLARE a int[]; BEGIN a[(SELECT pg_terminate_backend(1))::int] := 1; END $$', risk: 'critical', kinds: ['do'], flags: ['dangerous_function:pg_terminate_backend'] },
+  { sql: 'DO $$ DECLARE a int[]; BEGIN a[(SELECT wipe_everything())] = 1; END $$', risk: 'medium', kinds: ['do'], flags: ['user_function', 'user_function:wipe_everything'] },
+  { sql: 'DO $$ DECLARE a int[]; BEGIN a[1] := 1; END $$', risk: 'medium', kinds: ['do'], not: ['user_function', 'dynamic_sql'] },
+  // Built-ins the earlier list missed: replication slots, statistics resets, backups and recovery, catalog writes.
+  { sql: "SELECT * FROM pg_logical_slot_get_changes('s', NULL, NULL)", risk: 'critical', flags: ['dangerous_function:pg_logical_slot_get_changes'] },
+  { sql: "SELECT pg_replication_slot_advance('s', '0/0')", risk: 'critical', flags: ['dangerous_function:pg_replication_slot_advance'] },
+  { sql: "SELECT pg_copy_logical_replication_slot('a', 'b')", risk: 'critical', flags: ['dangerous_function:pg_copy_logical_replication_slot'] },
+  { sql: 'SELECT pg_stat_reset()', risk: 'critical', flags: ['dangerous_function:pg_stat_reset'] },
+  { sql: "SELECT pg_backup_start('x')", risk: 'critical', flags: ['dangerous_function:pg_backup_start'] },
+  { sql: 'SELECT pg_wal_replay_pause()', risk: 'critical', flags: ['dangerous_function:pg_wal_replay_pause'] },
+  { sql: "SELECT pg_import_system_collations('pg_catalog')", risk: 'critical', flags: ['dangerous_function:pg_import_system_collations'] },
+  // Whole tables, schemas or the database exported, named only in a string.
+  { sql: "SELECT table_to_xml('secrets', true, false, '')", risk: 'critical', flags: ['dynamic_sql'] },
+  { sql: "SELECT schema_to_xml('public', true, false, '')", risk: 'critical', flags: ['dynamic_sql'] },
+  { sql: "SELECT database_to_xml(true, false, '')", risk: 'critical', flags: ['dynamic_sql'] },
   { sql: 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity', risk: 'critical', flags: ['dangerous_function:pg_terminate_backend'], objects: ['pg_stat_activity'] },
   { sql: 'SELECT pg_catalog.pg_cancel_backend(1)', risk: 'critical', flags: ['dangerous_function:pg_cancel_backend'] },
   { sql: "SELECT pg_read_file('/etc/passwd')", risk: 'critical', flags: ['dangerous_function:pg_read_file'] },
