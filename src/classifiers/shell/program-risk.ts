@@ -1,5 +1,6 @@
 import type { RiskLevel } from '../../policy/risk-level.js';
 import { parseOptions } from './option-set.js';
+import { type Cwds, judgePath } from './path-resolution.js';
 import type { StaticWord } from './static-word.js';
 
 /** What one program invocation does, before nested commands are looked at. */
@@ -29,24 +30,21 @@ const INTERPRETERS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'fish', 'csh',
 export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'fish', 'csh', 'tcsh']);
 const ESCAPES = new Set(['vi', 'vim', 'nvim', 'view', 'less', 'more', 'man', 'emacs', 'nano', 'ed', 'ftp', 'gdb', 'tmux', 'screen', 'mysql', 'psql', 'redis-cli', 'sqlite3', 'git', 'ssh', 'docker', 'journalctl']);
 
-/** Writes to these are critical (disks) or high (system configuration). */
-export function pathRisk(path: string): RiskLevel | null {
-  if (/^\/dev\/(sd|nvme|hd|vd|xvd|mmcblk|md|dm-|mapper\/)/.test(path)) return 'critical';
-  if (/^\/(etc|boot|usr|bin|sbin|lib|lib64|sys|proc|root)(\/|$)/.test(path) || path === '/') return 'high';
-  return null;
-}
-
 function base(risk: RiskLevel, ...flags: string[]): ProgramAssessment {
   return { risk, flags, objects: [] };
 }
 
-function isRootish(p: string): boolean {
-  return p === '/' || p === '/*' || /^\/+\.?\/*$/.test(p);
+type Assessor = (args: readonly StaticWord[], cwds: Cwds) => ProgramAssessment;
+
+/** A delete or permission change on these operands: critical on `/` or system paths, else as given. */
+function sensitive(operands: readonly string[], cwds: Cwds): boolean {
+  return operands.some((p) => {
+    const j = judgePath(p, cwds);
+    return j.root || j.risk !== null;
+  });
 }
 
-type Assessor = (args: readonly StaticWord[]) => ProgramAssessment;
-
-const rm: Assessor = (args) => {
+const rm: Assessor = (args, cwds) => {
   const o = parseOptions(args, { recursive: 'r', force: 'f', 'no-preserve-root': 'R' });
   const recursive = o.has('r') || o.has('R');
   const a = base(recursive ? 'high' : 'medium', recursive ? 'recursive_delete' : 'delete');
@@ -54,18 +52,18 @@ const rm: Assessor = (args) => {
   a.objects.push(...o.operands);
   if (o.unknown > 0) a.risk = 'high';
   const rootGlob = args.some((w) => w.value === null && /^\/+\*$/.test(w.raw));
-  if ((o.operands.some((p) => isRootish(p) || pathRisk(p) !== null) || rootGlob) && recursive) a.risk = 'critical';
+  if ((sensitive(o.operands, cwds) || rootGlob) && recursive) a.risk = 'critical';
   return a;
 };
 
-const chmodLike: Assessor = (args) => {
+const chmodLike: Assessor = (args, cwds) => {
   const o = parseOptions(args, { recursive: 'R' });
   const a = base('medium', 'permission_change');
   a.objects.push(...o.operands.slice(1));
   if (o.has('R')) {
     a.flags.push('recursive');
-    a.risk = o.operands.slice(1).some((p) => isRootish(p) || pathRisk(p) !== null) ? 'critical' : 'high';
-  } else if (o.operands.slice(1).some((p) => pathRisk(p) !== null)) a.risk = 'high';
+    a.risk = sensitive(o.operands.slice(1), cwds) ? 'critical' : 'high';
+  } else if (sensitive(o.operands.slice(1), cwds)) a.risk = 'high';
   return a;
 };
 
@@ -90,13 +88,13 @@ const kill: Assessor = (args) => {
   return a;
 };
 
-const dd: Assessor = (args) => {
+const dd: Assessor = (args, cwds) => {
   const a = base('high', 'raw_write');
   for (const w of args) {
     const v = w.value ?? '';
     if (v.startsWith('of=')) {
       a.objects.push(v.slice(3));
-      if (pathRisk(v.slice(3)) !== null || v.slice(3).startsWith('/dev/')) a.risk = 'critical';
+      if (judgePath(v.slice(3), cwds).risk !== null || v.slice(3).startsWith('/dev/')) a.risk = 'critical';
     }
   }
   return a;
@@ -167,12 +165,12 @@ function interpreter(name: string): Assessor {
   };
 }
 
-const find: Assessor = (args) => {
+const find: Assessor = (args, cwds) => {
   const words = args.map((w) => w.value ?? '');
   const a = base('low');
   if (words.includes('-delete')) {
     a.flags.push('recursive_delete');
-    a.risk = words.some((v) => isRootish(v)) ? 'critical' : 'high';
+    a.risk = sensitive(words.filter((v) => !v.startsWith('-')).slice(0, 1), cwds) ? 'critical' : 'high';
   }
   const ex = words.findIndex((v) => v === '-exec' || v === '-execdir' || v === '-ok' || v === '-okdir');
   if (ex >= 0) {
@@ -193,6 +191,16 @@ const su: Assessor = (args) => {
   }
   return base('high', 'switch_user', 'interpreter');
 };
+
+/** A program that writes its file operands: high when one of them is a system path. */
+function fileWriter(risk: RiskLevel, flag: string): Assessor {
+  return (args, cwds) => {
+    const operands = parseOptions(args).operands;
+    const a = { ...base(sensitive(operands, cwds) ? 'high' : risk, flag), objects: [...operands] };
+    if (operands.some((p) => !p.startsWith('/') && cwds.includes(null)) && a.risk === 'low') a.risk = 'medium';
+    return a;
+  };
+}
 
 const CRITICAL = new Set(['mkfs', 'wipefs', 'shutdown', 'reboot', 'halt', 'poweroff']);
 const HIGH = new Set(['shred', 'fdisk', 'sfdisk', 'parted', 'gdisk', 'killall', 'userdel', 'groupdel', 'iptables', 'nft', 'ufw', 'truncate', 'losetup', 'swapoff', 'umount', 'insmod', 'rmmod', 'modprobe', 'sysctl', 'visudo', 'passwd', 'chpasswd', 'usermod']);
@@ -242,23 +250,23 @@ const PROGRAMS: Readonly<Record<string, Assessor>> = {
   local: () => base('low'),
   readonly: () => base('low'),
   fc: () => base('high', 'history_exec'),
-  mv: (args) => ({ ...base('medium', 'move'), objects: [...parseOptions(args).operands] }),
-  cp: (args) => ({ ...base('medium', 'copy'), objects: [...parseOptions(args).operands] }),
-  ln: (args) => ({ ...base('medium', 'link'), objects: [...parseOptions(args).operands] }),
+  mv: fileWriter('medium', 'move'),
+  cp: fileWriter('medium', 'copy'),
+  ln: fileWriter('medium', 'link'),
   mkdir: () => base('low'),
   touch: () => base('low'),
 };
 
-export function assessProgram(name: string, args: readonly StaticWord[]): ProgramAssessment {
+export function assessProgram(name: string, args: readonly StaticWord[], cwds: Cwds): ProgramAssessment {
   const assess = PROGRAMS[name];
-  if (assess) return assess(args);
+  if (assess) return assess(args, cwds);
   if (name.startsWith('mkfs')) return base('critical', 'mkfs');
   if (CRITICAL.has(name)) return base('critical', name === 'mkfs' ? 'mkfs' : 'shutdown');
   if (HIGH.has(name)) return base('high', 'system_change');
-  if (INTERPRETERS.has(name) || /^python3?\.\d+$/.test(name)) return interpreter(name)(args);
+  if (INTERPRETERS.has(name) || /^python3?\.\d+$/.test(name)) return interpreter(name)(args, cwds);
   if (ESCAPES.has(name)) return base('medium', 'shell_escape');
   if (name === 'sed') return base(args.some((w) => /^-[a-zA-Z]*i/.test(w.value ?? '') || (w.value ?? '').startsWith('--in-place')) ? 'medium' : 'low');
-  if (name === 'tee') return { ...base('low', 'writes_file'), objects: [...parseOptions(args).operands] };
+  if (name === 'tee') return fileWriter('low', 'writes_file')(args, cwds);
   if (READERS.has(name)) return base('low');
   return base('medium', 'unknown_program');
 }

@@ -3,7 +3,8 @@ import { type RiskLevel, maxRisk } from '../../policy/risk-level.js';
 import type { CommandClassifier } from '../command-classifier.js';
 import { parseBash } from './bash-syntax.js';
 import { programName, unwrap } from './command-wrappers.js';
-import { assessProgram, isInterpreter, pathRisk } from './program-risk.js';
+import { type Cwds, judgePath } from './path-resolution.js';
+import { assessProgram, isInterpreter } from './program-risk.js';
 import { collectCommands, isWriteRedirect } from './simple-commands.js';
 import type { StaticWord } from './static-word.js';
 
@@ -13,6 +14,8 @@ export interface SqlRisk {
 }
 
 export interface ShellClassifier extends CommandClassifier {
+  /** Classifies with relative paths resolved against the session's tracked working directory. */
+  classifyIn(command: string, cwd: string | null): Classification;
   /** `incomplete` when bash would wait for more input (open quote, here-doc, `if` without `fi`). */
   completeness(command: string): 'complete' | 'incomplete' | 'invalid';
 }
@@ -22,6 +25,10 @@ const REMOTE_FETCH = new Set(['curl', 'wget', 'nc', 'ncat', 'socat', 'base64', '
 
 class Findings {
   risk: RiskLevel = 'low';
+  cwds: Cwds;
+  constructor(cwd: string | null) {
+    this.cwds = [cwd];
+  }
   readonly kinds = new Set<string>();
   readonly objects = new Set<string>();
   readonly flags = new Set<string>();
@@ -29,6 +36,23 @@ class Findings {
     this.risk = maxRisk(this.risk, risk);
     if (flag) this.flags.add(flag);
   }
+}
+
+/** The directories `cd`, `pushd` and `popd` in a line may move to; null when not knowable. */
+function directoryChanges(commands: readonly (readonly StaticWord[])[], cwds: Cwds): (string | null)[] {
+  const out: (string | null)[] = [];
+  for (const argv of commands) {
+    const name = argv[0]?.value;
+    if (name !== 'cd' && name !== 'pushd' && name !== 'popd') continue;
+    const dir = argv.slice(1).find((w) => w.value === null || !w.value.startsWith('-'));
+    if (name === 'popd' || !dir || dir.value === null || dir.value === '-' || dir.value.startsWith('~')) {
+      out.push(null);
+      continue;
+    }
+    for (const j of judgePath(dir.value, cwds).resolved) out.push(j);
+    if (!dir.value.startsWith('/') && cwds.includes(null)) out.push(null);
+  }
+  return out;
 }
 
 export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellClassifier {
@@ -46,7 +70,7 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
     if (head.value.includes('/') && !head.value.startsWith('/')) f.raise('medium', 'local_script');
     f.kinds.add(name);
     const args = un.argv.slice(1);
-    const a = assessProgram(name, args);
+    const a = assessProgram(name, args, f.cwds);
     f.raise(a.risk);
     for (const flag of a.flags) f.flags.add(flag);
     for (const o of a.objects) f.objects.add(o);
@@ -86,6 +110,7 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
       return;
     }
     const line = collectCommands(parsed.file, command);
+    f.cwds = [...f.cwds, ...directoryChanges(line.commands.map((c) => unwrap(c.argv).argv), f.cwds)];
     for (const c of line.constructs) f.raise('high', c);
     for (const r of line.redirections) {
       if (!isWriteRedirect(r.op)) continue;
@@ -95,8 +120,10 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
         continue;
       }
       if (target === '/dev/null' || target === '/dev/stdout' || target === '/dev/stderr') continue;
-      f.objects.add(target);
-      f.raise(pathRisk(target) ?? 'low', 'writes_file');
+      const j = judgePath(target, f.cwds);
+      for (const p of j.resolved) f.objects.add(p);
+      f.raise(j.risk ?? (j.unknown ? 'medium' : 'low'), 'writes_file');
+      if (j.unknown) f.flags.add('unknown_cwd');
     }
     for (const c of line.commands) {
       if (c.argv.length === 0) {
@@ -111,8 +138,8 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
     }
   };
 
-  const classify = (command: string): Classification => {
-    const f = new Findings();
+  const classifyIn = (command: string, cwd: string | null): Classification => {
+    const f = new Findings(cwd);
     try {
       classifyText(command, f, 0);
     } catch {
@@ -123,7 +150,8 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
 
   return {
     protocol: 'shell',
-    classify,
+    classify: (command) => classifyIn(command, null),
+    classifyIn,
     completeness: (command) => {
       const r = parseBash(command);
       return r.kind === 'ok' ? 'complete' : r.kind;

@@ -44,6 +44,13 @@ describe('shell classifier: completeness', () => {
     assert.equal(r.risk, 'high');
     assert.ok(r.facts.flags.includes('sql_not_classified'));
   });
+  it('resolves relative paths against the tracked working directory', () => {
+    assert.equal(shell.classifyIn('echo hi > out.txt', '/tmp').risk, 'low');
+    assert.equal(shell.classifyIn('echo hi > passwd', '/etc').risk, 'high');
+    assert.equal(shell.classifyIn('rm -rf ..', '/tmp').risk, 'critical');
+    assert.equal(shell.classifyIn('rm -rf ../x', '/tmp/a').risk, 'high');
+    assert.deepEqual(shell.classifyIn('echo hi > out.txt', '/srv').facts.objects, ['/srv/out.txt']);
+  });
   it('never throws on hostile input', () => {
     for (const line of ['', ' ', '\u0000', '$((', '<<<', '((((((((((', 'a'.repeat(10_000), '$(' .repeat(200)]) {
       const r = shell.classify(line);
