@@ -21,6 +21,8 @@ export interface ShellClassifier extends CommandClassifier {
 }
 
 const MAX_NESTING = 4;
+/** Arguments that make a shell or interpreter take its program from standard input. */
+const STDIN_SCRIPT = new Set(['-s', '-', '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
 const REMOTE_FETCH = new Set(['curl', 'wget', 'nc', 'ncat', 'socat', 'base64', 'xxd', 'openssl', 'gzip', 'zcat', 'gunzip', 'rev', 'tr']);
 
 class Findings {
@@ -76,7 +78,12 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
     for (const o of a.objects) f.objects.add(o);
     // Arguments that arrive from stdin (`xargs`) or from a file search (`find -exec {}`) are unknown objects.
     if (un.wrappers.includes('xargs') || ctx.unknownOperands) f.raise(a.risk === 'medium' ? 'high' : a.risk, un.wrappers.includes('xargs') ? 'xargs_arguments' : undefined);
-    const readsStdinCode = isInterpreter(name) && a.nestedScript === undefined && a.sql === undefined && !a.flags.includes('inline_code') && args.every((w) => (w.value ?? '').startsWith('-'));
+    const readsStdinCode =
+      isInterpreter(name) &&
+      a.nestedScript === undefined &&
+      a.sql === undefined &&
+      !a.flags.includes('inline_code') &&
+      (args.every((w) => (w.value ?? '').startsWith('-')) || args.some((w) => w.value !== null && STDIN_SCRIPT.has(w.value)));
     if (readsStdinCode && ctx.piped) f.raise(ctx.upstream.some((p) => REMOTE_FETCH.has(p)) ? 'critical' : 'high', 'pipe_to_interpreter');
     if (readsStdinCode && ctx.heredoc) f.raise('high', 'heredoc_to_interpreter');
     if (a.sql !== undefined) {

@@ -110,6 +110,9 @@ export function collectCommands(file: BashNode, source: string): CommandLine {
         upstream: up ?? [],
         heredocInput: heredocStmts.has(n),
       });
+    } else if (type === 'Lit' && /![^\s=(]/.test(text(n, 'Value'))) {
+      // Interactive bash expands `!!`, `!-1`, `!rm` from history before parsing: what runs is not what was typed.
+      constructs.push('history_expansion');
     } else if (type === 'FuncDecl') {
       constructs.push('function_definition');
     } else if (type === 'CoprocClause') {
