@@ -98,6 +98,8 @@ export function unwrap(argv: readonly StaticWord[]): Unwrapped {
       break;
     }
     rest = rest.slice(i);
+    // `watch 'rm -rf x'` hands its one argument to `sh -c`.
+    if (name === 'watch' && rest.length === 1 && rest[0]) rest = [{ value: 'sh', raw: 'watch' }, { value: '-c', raw: '-c' }, rest[0]];
   }
   return { wrappers, argv: rest };
 }

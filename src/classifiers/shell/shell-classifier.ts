@@ -21,6 +21,8 @@ export interface ShellClassifier extends CommandClassifier {
 }
 
 const MAX_NESTING = 4;
+/** Longer input is refused rather than parsed: no one types a 64 KiB command line. */
+const MAX_LINE_BYTES = 64 * 1024;
 /** Arguments that make a shell or interpreter take its program from standard input. */
 const STDIN_SCRIPT = new Set(['-s', '-', '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
 const REMOTE_FETCH = new Set(['curl', 'wget', 'nc', 'ncat', 'socat', 'base64', 'xxd', 'openssl', 'gzip', 'zcat', 'gunzip', 'rev', 'tr']);
@@ -147,6 +149,10 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
 
   const classifyIn = (command: string, cwd: string | null): Classification => {
     const f = new Findings(cwd);
+    if (Buffer.byteLength(command, 'utf8') > MAX_LINE_BYTES) {
+      f.raise('critical', 'too_long');
+      return { risk: f.risk, facts: { kinds: [], objects: [], flags: [...f.flags] } };
+    }
     try {
       classifyText(command, f, 0);
     } catch {

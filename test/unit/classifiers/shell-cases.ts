@@ -55,6 +55,7 @@ export const benign: ShellCase[] = [
   { line: 'env FOO=1 ls', risk: 'low', kinds: ['env', 'ls'] },
   { line: 'nice -n 10 du -sh /', risk: 'low', kinds: ['nice', 'du'] },
   { line: 'nohup sleep 1 &', risk: 'low' },
+  { line: "watch -n 5 'df -h'", risk: 'low', kinds: ['watch', 'df'] },
   { line: 'curl -s https://example.com | jq .', risk: 'low' },
   { line: "sed -n '1,5p' file", risk: 'low' },
   { line: 'bash -c "ls -la"', risk: 'low', kinds: ['bash', 'ls'] },
@@ -249,6 +250,8 @@ export const evasions: ShellCase[] = [
   { line: 'exec 3>/etc/passwd', risk: 'high' },
   { line: "xargs sh -c 'rm -rf \"$@\"' _", risk: 'high', kinds: ['rm'] },
   { line: 'watch rm -rf /tmp/x', risk: 'high', kinds: ['rm'] },
+  { line: "watch -n 1 'rm -rf /tmp/x'", risk: 'high', kinds: ['rm'] },
+  { line: `echo ${'a'.repeat(70_000)}`, risk: 'critical', flags: ['too_long'] },
 ];
 
 export const malformed: ShellCase[] = [

@@ -27,7 +27,7 @@ describe('shell classifier: the table has at least 100 cases', () => {
 
 for (const [group, cases] of Object.entries(SHELL_CASE_GROUPS)) {
   describe(`shell classifier: ${group}`, () => {
-    for (const c of cases) it(JSON.stringify(c.line), () => check(c));
+    for (const c of cases) it(JSON.stringify(c.line.length > 200 ? `${c.line.slice(0, 60)}…` : c.line), () => check(c));
   });
 }
 
