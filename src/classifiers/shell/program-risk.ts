@@ -28,7 +28,7 @@ const READERS = new Set([
 /** Programs that start an interpreter or have a shell escape: Airlock cannot see what runs inside. */
 const INTERPRETERS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'fish', 'csh', 'tcsh', 'busybox', 'python', 'python2', 'python3', 'perl', 'ruby', 'node', 'nodejs', 'deno', 'php', 'lua', 'awk', 'gawk', 'mawk', 'tclsh', 'expect', 'irb', 'R', 'Rscript', 'osascript', 'pwsh']);
 export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'fish', 'csh', 'tcsh']);
-const ESCAPES = new Set(['vi', 'vim', 'nvim', 'view', 'less', 'more', 'man', 'emacs', 'nano', 'ed', 'ftp', 'gdb', 'tmux', 'screen', 'mysql', 'psql', 'redis-cli', 'sqlite3', 'git', 'ssh', 'docker', 'journalctl']);
+const ESCAPES = new Set(['vi', 'vim', 'nvim', 'view', 'less', 'more', 'man', 'emacs', 'nano', 'ed', 'ftp', 'gdb', 'tmux', 'screen', 'mysql', 'psql', 'redis-cli', 'sqlite3', 'git', 'journalctl']);
 
 function base(risk: RiskLevel, ...flags: string[]): ProgramAssessment {
   return { risk, flags, objects: [] };
@@ -202,6 +202,45 @@ function fileWriter(risk: RiskLevel, flag: string): Assessor {
   };
 }
 
+/** The words after the first operand, skipping options that take a value. */
+function afterFirstOperand(args: readonly StaticWord[], valued: ReadonlySet<string>): readonly StaticWord[] | null {
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i]?.value;
+    if (v === null || v === undefined) return null;
+    if (v === '--') return args.slice(i + 2);
+    if (v.startsWith('-')) {
+      if (valued.has(v)) i++;
+      continue;
+    }
+    return args.slice(i + 1);
+  }
+  return [];
+}
+
+const SSH_VALUED = new Set(['-b', '-B', '-c', '-D', '-E', '-e', '-F', '-I', '-i', '-J', '-L', '-l', '-m', '-O', '-o', '-p', '-Q', '-R', '-S', '-W', '-w']);
+
+/** `ssh host 'cmd'`: the remote shell runs the remaining words joined by spaces. */
+const ssh: Assessor = (args) => {
+  const rest = afterFirstOperand(args, SSH_VALUED);
+  if (rest === null || rest.some((w) => w.value === null)) return base('high', 'remote_exec', 'dynamic_script');
+  if (rest.length === 0) return base('medium', 'remote_shell');
+  return { ...base('low', 'remote_exec'), nestedScript: rest.map((w) => w.value).join(' ') };
+};
+
+const DOCKER_VALUED = new Set(['-e', '--env', '-u', '--user', '-w', '--workdir', '--env-file', '--detach-keys']);
+
+const docker: Assessor = (args) => {
+  const verb = subcommand(args)[0] ?? '';
+  if (verb === 'exec') {
+    const rest = afterFirstOperand(args.slice(args.findIndex((w) => w.value === 'exec') + 1), DOCKER_VALUED);
+    if (rest === null) return base('high', 'remote_exec', 'dynamic_script');
+    return { ...base('low', 'remote_exec'), nestedArgv: rest };
+  }
+  if (['ps', 'logs', 'images', 'inspect', 'stats', 'top', 'version', 'info'].includes(verb)) return base('low');
+  if (['rm', 'rmi', 'kill', 'stop', 'system', 'volume', 'network', 'prune'].includes(verb)) return base('high', 'docker_write');
+  return base('medium', 'docker_write');
+};
+
 const CRITICAL = new Set(['mkfs', 'wipefs', 'shutdown', 'reboot', 'halt', 'poweroff']);
 const HIGH = new Set(['shred', 'fdisk', 'sfdisk', 'parted', 'gdisk', 'killall', 'userdel', 'groupdel', 'iptables', 'nft', 'ufw', 'truncate', 'losetup', 'swapoff', 'umount', 'insmod', 'rmmod', 'modprobe', 'sysctl', 'visudo', 'passwd', 'chpasswd', 'usermod']);
 
@@ -217,6 +256,8 @@ const PROGRAMS: Readonly<Record<string, Assessor>> = {
   kubectl,
   find,
   su,
+  ssh,
+  docker,
   psql: sqlClient('-c', 'command'),
   mysql: sqlClient('-e', 'execute'),
   helm: (args) => (['uninstall', 'delete', 'rollback'].includes(subcommand(args)[0] ?? '') ? base('high', 'helm_uninstall') : base('medium')),
