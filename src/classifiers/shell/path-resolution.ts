@@ -11,6 +11,8 @@ export type Cwds = readonly (string | null)[];
 
 /** Writes to these are critical (disks) or high (system configuration). */
 function absoluteRisk(path: string): RiskLevel | null {
+  // bash itself opens network connections for these names (reverse shells, exfiltration).
+  if (/^\/dev\/(tcp|udp)\//.test(path)) return 'high';
   if (/^\/dev\/(sd|nvme|hd|vd|xvd|mmcblk|md|dm-|mapper\/)/.test(path)) return 'critical';
   if (path === '/' || /^\/(etc|boot|usr|bin|sbin|lib|lib32|lib64|sys|proc|root|var\/lib)(\/|$)/.test(path)) return 'high';
   return null;

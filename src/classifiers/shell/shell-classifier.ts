@@ -1,7 +1,7 @@
 import type { Classification } from '../../gate/action.js';
 import { type RiskLevel, maxRisk } from '../../policy/risk-level.js';
 import type { CommandClassifier } from '../command-classifier.js';
-import { parseBash } from './bash-syntax.js';
+import { REDIRECT, parseBash } from './bash-syntax.js';
 import { programName, unwrap } from './command-wrappers.js';
 import { type Cwds, judgePath } from './path-resolution.js';
 import { assessProgram, isInterpreter } from './program-risk.js';
@@ -129,6 +129,8 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
         continue;
       }
       if (target === '/dev/null' || target === '/dev/stdout' || target === '/dev/stderr') continue;
+      // `2>&1`, `>&2`, `>&-` duplicate or close descriptors; `>& file` writes a file.
+      if (r.op === REDIRECT.dupOut && /^(\d+-?|-)$/.test(target)) continue;
       const j = judgePath(target, f.cwds);
       for (const p of j.resolved) f.objects.add(p);
       f.raise(j.risk ?? (j.unknown ? 'medium' : 'low'), 'writes_file');

@@ -25,7 +25,7 @@ export interface CommandLine {
   readonly constructs: readonly string[];
 }
 
-const WRITE_OPS = new Set<number>([REDIRECT.out, REDIRECT.append, REDIRECT.readWrite, REDIRECT.clobber, REDIRECT.allOut, REDIRECT.allAppend]);
+const WRITE_OPS = new Set<number>([REDIRECT.out, REDIRECT.append, REDIRECT.readWrite, REDIRECT.clobber, REDIRECT.allOut, REDIRECT.allAppend, REDIRECT.dupOut]);
 const HEREDOC_OPS = new Set<number>([REDIRECT.heredoc, REDIRECT.dashHeredoc, REDIRECT.hereString]);
 
 export function isWriteRedirect(op: number): boolean {
