@@ -281,6 +281,7 @@ const PROGRAMS: Readonly<Record<string, Assessor>> = {
   alias: (args) => (args.length === 0 ? base('low') : base('high', 'alias')),
   unalias: () => base('high', 'shell_state'),
   enable: () => base('high', 'shell_state'),
+  bind: (args) => (args.length === 0 || args.every((w) => w.value === '-p' || w.value === '-P' || w.value === '-l') ? base('low') : base('high', 'shell_state')),
   hash: (args) => (args.length === 0 ? base('low') : base('high', 'shell_state')),
   trap: (args) => (args.length === 0 ? base('low') : base('high', 'trap')),
   set: (args) => (args.length === 0 ? base('low') : base('high', 'shell_state')),

@@ -21,6 +21,9 @@ export interface ShellClassifier extends CommandClassifier {
 }
 
 const MAX_NESTING = 4;
+/** Variables that change what later lines run or how they are split and found. */
+const STATE_VARIABLES = new Set(['PATH', 'IFS', 'BASH_ENV', 'ENV', 'PROMPT_COMMAND', 'PS1', 'PS0', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'HOME']);
+const VARIABLE_SETTERS = new Set(['read', 'printf', 'unset', 'mapfile', 'readarray', 'getopts', 'export', 'declare', 'typeset', 'readonly', 'local']);
 /** Longer input is refused rather than parsed: no one types a 64 KiB command line. */
 const MAX_LINE_BYTES = 64 * 1024;
 /** Arguments that make a shell or interpreter take its program from standard input. */
@@ -138,13 +141,15 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
     }
     for (const c of line.commands) {
       if (c.argv.length === 0) {
-        if (c.assignments.some((n) => ['PATH', 'IFS', 'BASH_ENV', 'ENV', 'PROMPT_COMMAND', 'PS1', 'PS0', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'HOME'].includes(n))) f.raise('high', 'shell_state');
+        if (c.assignments.some((n) => STATE_VARIABLES.has(n))) f.raise('high', 'shell_state');
         continue;
       }
       if (c.argv[0]?.value === 'export' || c.argv[0]?.value === 'declare' || c.argv[0]?.value === 'typeset' || c.argv[0]?.value === 'readonly' || c.argv[0]?.value === 'local') {
-        if (c.assignments.some((n) => ['PATH', 'IFS', 'BASH_ENV', 'ENV', 'PROMPT_COMMAND', 'PS1', 'PS0', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'HOME'].includes(n))) f.raise('high', 'shell_state');
+        if (c.assignments.some((n) => STATE_VARIABLES.has(n))) f.raise('high', 'shell_state');
       }
-      if (c.assignments.includes('LD_PRELOAD') || c.assignments.includes('BASH_ENV') || c.assignments.includes('PATH')) f.raise('high', 'shell_state');
+      if (c.assignments.some((n) => STATE_VARIABLES.has(n))) f.raise('high', 'shell_state');
+      // `read PATH`, `printf -v IFS`, `unset PATH`, `mapfile`: builtins that set variables named in their arguments.
+      if (VARIABLE_SETTERS.has(c.argv[0]?.value ?? '') && c.argv.slice(1).some((w) => w.value === null || STATE_VARIABLES.has(w.value))) f.raise('high', 'shell_state');
       classifyArgv(c.argv, f, depth, { piped: c.pipedInput, upstream: c.upstream, heredoc: c.heredocInput });
     }
   };
