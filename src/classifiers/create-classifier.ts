@@ -1,6 +1,7 @@
 import { ProtocolUnsupportedError } from '../errors.js';
 import type { Protocol } from '../gate/action.js';
 import type { CommandClassifier } from './command-classifier.js';
+import { createShellClassifier } from './shell/index.js';
 import { createSqlClassifier } from './sql/index.js';
 
 /** The classifier of each protocol; the same one the proxy uses is what `explain` uses. */
@@ -8,8 +9,10 @@ export async function createClassifier(protocol: Protocol, options: { cacheSize?
   switch (protocol) {
     case 'postgres':
       return createSqlClassifier(options);
-    case 'http':
     case 'shell':
-      throw new ProtocolUnsupportedError(`the ${protocol} protocol is not available in this version of Airlock yet; only postgres can be explained`);
+      // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
+      return createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) });
+    case 'http':
+      throw new ProtocolUnsupportedError(`the ${protocol} protocol is not available in this version of Airlock yet; only postgres and shell can be explained`);
   }
 }

