@@ -3,6 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { EmailChannel } from '../../../src/approvals/channels/email-channel.js';
+import { createChannels } from '../../../src/approvals/channels/create-channels.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { Registry } from 'prom-client';
 import { harness, makeRecord, silentLogger } from '../slack/fixtures.js';
 
 const LINKS = { url: 'https://airlock.example/approvals/x', approveCommand: 'airlock approve x', denyCommand: 'airlock deny x' };
@@ -109,5 +113,21 @@ describe('EmailChannel against a local SMTP server', () => {
     assert.equal(script.length, 2, 'a 5xx is not retried');
     assert.equal(ch.stats().failed, 1);
     assert.ok(events.some((e) => e.type === 'approval.notify_failed' && /SMTP 550/.test(e.reason ?? '')));
+  });
+
+  it('is built from approvals.channels.email in the config and delivers', async () => {
+    const config = parseConfig(`
+approvals:
+  channels:
+    email: { host: 127.0.0.1, port: ${port}, from: airlock@example.com, to: [oncall@example.com] }
+`, 'email', {});
+    const h = harness();
+    const built = createChannels(config, { logger: silentLogger, bus: h.bus, clock: h.clock, store: new MemoryStore({ clock: h.clock }), registry: new Registry(), sink: h.sink });
+    const email = built.channels.find((c) => c.name === 'email');
+    assert.ok(email instanceof EmailChannel);
+    await email.notify(makeRecord(), LINKS);
+    await email.idle();
+    await built.close();
+    assert.deepEqual(mails.map((m) => m.to), [['oncall@example.com']]);
   });
 });
