@@ -13,6 +13,7 @@ import { SlackInteractions } from './slack-interactions.js';
 import { SlackSocketMode } from './slack-socket-mode.js';
 import { createSlackWebClient, slackUserLookup } from './slack-web-client.js';
 import { WebhookChannel } from './webhook-channel.js';
+import { EmailChannel } from './email-channel.js';
 
 export interface ChannelDeps {
   readonly logger: Logger;
@@ -31,7 +32,7 @@ export interface Channels {
   close(): Promise<void>;
 }
 
-/** Builds the approval channels a config asks for (console, Slack, webhook). */
+/** Builds the approval channels a config asks for (console, Slack, webhook, email). */
 export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channels {
   const { logger, bus, clock, store, registry } = deps;
   const channels: ApprovalChannel[] = [];
@@ -61,6 +62,10 @@ export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channe
   const webhook = config.approvals.channels.webhook;
   if (webhook?.enabled) {
     channels.push(new WebhookChannel({ config: webhook, logger: logger.child({ component: 'webhook' }), bus, clock, registry }));
+  }
+  const email = config.approvals.channels.email;
+  if (email?.enabled) {
+    channels.push(new EmailChannel({ config: email, logger: logger.child({ component: 'email' }), bus, clock, registry }));
   }
   return {
     channels,

@@ -58,6 +58,21 @@ export const webhookSchema = z
     }
   });
 
+export const emailSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).describe('SMTP server host.'),
+    port: z.int().min(1).max(65535).default(587),
+    secure: z.boolean().default(false).describe('Implicit TLS (port 465); otherwise STARTTLS when the server offers it.'),
+    user: z.string().optional(),
+    password: z.string().optional().describe('SMTP password (or password_file).'),
+    from: z.string().min(1).describe('Sender address.'),
+    to: z.array(z.email()).min(1).describe('Who is mailed approval requests (step-up requests go to the requester only).'),
+    timeout: duration('10s').describe('Timeout of one SMTP connection step.'),
+    retries: z.int().min(0).max(10).default(3).describe('Retries of a temporary (4xx or network) failure; 5xx is final.'),
+    max_queue: z.int().min(1).default(1000).describe('Pending mails beyond this are dropped (and counted).'),
+  });
+
 export const approvalsSchema = z
   .strictObject({
     timeout: duration('10m').describe('How long an approval request waits before it resolves as a timeout (deny).'),
@@ -74,6 +89,7 @@ export const approvalsSchema = z
         console: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
         slack: slackSchema.optional(),
         webhook: webhookSchema.optional(),
+        email: emailSchema.optional(),
       })
       .prefault({}),
   })
@@ -107,3 +123,4 @@ export const approvalsSchema = z
 export type ApproverEntryConfig = z.output<typeof approverEntrySchema>;
 export type SlackConfig = z.output<typeof slackSchema>;
 export type WebhookConfig = z.output<typeof webhookSchema>;
+export type EmailConfig = z.output<typeof emailSchema>;
