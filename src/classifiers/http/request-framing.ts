@@ -16,8 +16,29 @@ function refuse(reason: string): FramingCheck {
   return { ok: false, reason };
 }
 
-/** Checks framing and resolves method overrides; `method` must already be a normalised (upper-case) token. */
-export function checkRequestFraming(method: string, rawHeaders: readonly string[]): FramingCheck {
+/** The `_method` values in a raw query string (frameworks such as Rails and Laravel honour it). */
+function queryMethodOverrides(query: string): string[] {
+  const found: string[] = [];
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const key = eq === -1 ? pair : pair.slice(0, eq);
+    let decodedKey: string;
+    try {
+      decodedKey = decodeURIComponent(key.replaceAll('+', ' '));
+    } catch {
+      decodedKey = key;
+    }
+    if (decodedKey.toLowerCase() === '_method') found.push(eq === -1 ? '' : pair.slice(eq + 1));
+  }
+  return found;
+}
+
+/**
+ * Checks framing and resolves method overrides (headers and a `_method` query
+ * key); `method` must already be a normalised (upper-case) token and `query`
+ * the raw query string from the request target.
+ */
+export function checkRequestFraming(method: string, rawHeaders: readonly string[], query = ''): FramingCheck {
   if (rawHeaders.length % 2 !== 0) return refuse('a malformed header list');
   const contentLengths: string[] = [];
   const transferEncodings: string[] = [];
@@ -41,6 +62,12 @@ export function checkRequestFraming(method: string, rawHeaders: readonly string[
     }
   }
   if (hosts > 1) return refuse('more than one Host header');
+  for (const raw of queryMethodOverrides(query)) {
+    // Frameworks differ on case and on which of several values wins, so only one exact upper-case value is modelled.
+    if (!/^[A-Z]{1,20}$/.test(raw)) return refuse('an invalid _method in the query');
+    if (effectiveMethod !== method && effectiveMethod !== raw) return refuse('conflicting method overrides');
+    effectiveMethod = raw;
+  }
   if (contentLengths.length > 0 && transferEncodings.length > 0) return refuse('both Content-Length and Transfer-Encoding');
   if (transferEncodings.length > 0) {
     const codings = transferEncodings.join(',').split(',').map((c) => c.trim().toLowerCase());

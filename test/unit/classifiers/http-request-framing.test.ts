@@ -32,6 +32,14 @@ describe('HTTP request framing', () => {
   it('accepts chunked in any case', () => {
     assert.deepEqual(checkRequestFraming('POST', ['Transfer-Encoding', 'Chunked']), { ok: true, bodyLength: 'chunked', effectiveMethod: 'POST' });
   });
+  it('takes _method in the query as the effective method and refuses ambiguous ones', () => {
+    assert.deepEqual(checkRequestFraming('POST', [], 'a=1&_method=DELETE'), { ok: true, bodyLength: 0, effectiveMethod: 'DELETE' });
+    assert.deepEqual(checkRequestFraming('POST', [], '%5Fmethod=PUT'), { ok: true, bodyLength: 0, effectiveMethod: 'PUT' });
+    assert.equal(checkRequestFraming('POST', [], '_method=delete').ok, false);
+    assert.equal(checkRequestFraming('POST', [], '_method=DELETE&_method=PUT').ok, false);
+    assert.equal(checkRequestFraming('POST', ['X-HTTP-Method-Override', 'PUT'], '_METHOD=DELETE').ok, false);
+    assert.deepEqual(checkRequestFraming('GET', [], 'method=DELETE'), { ok: true, bodyLength: 0, effectiveMethod: 'GET' });
+  });
   it('takes the overridden method as the effective one', () => {
     assert.deepEqual(checkRequestFraming('POST', ['X-HTTP-Method-Override', 'DELETE']), { ok: true, bodyLength: 0, effectiveMethod: 'DELETE' });
     assert.deepEqual(checkRequestFraming('POST', ['x-method-override', 'DELETE', 'X-HTTP-Method', 'DELETE']), { ok: true, bodyLength: 0, effectiveMethod: 'DELETE' });
