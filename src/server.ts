@@ -253,6 +253,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         publicUrl,
         onPrivilegedUpstream: (target, user) => metrics.privilegedUpstream('postgres', target, user),
         demoTargets: pgTargets.filter((t) => t.embedded).map((t) => t.name),
+        classifyStored: (code) => classifier.classifyStored(code),
       });
       const listening = await proxy.listen();
       postgres = listening;

@@ -5,6 +5,7 @@ import { functionDanger, WRITING_BUILTINS } from './dangerous-functions.js';
 import { securitySettingRisk } from './security-settings.js';
 import type { StatementFacts } from './statement-facts.js';
 import { mayMatchAll } from './where-clause.js';
+import { collectCall, collectColumnRef, collectIndirection, collectOperator, collectSubLinkOperator, collectTypeCast, collectWrite } from './name-references.js';
 
 export interface WalkOptions {
   /** Keys of the root body not to descend into (a handler analyses them itself). */
@@ -117,7 +118,18 @@ function visitRangeVar(body: AstRecord, frame: Frame, facts: StatementFacts): vo
 
 function visitNode(name: string, body: AstRecord, frame: Frame, facts: StatementFacts, options: WalkOptions): void {
   if (name === 'FuncCall') {
+    collectCall(body, facts.refs);
     visitFuncCall(body, facts);
+  } else if (name === 'A_Expr') {
+    collectOperator(body, facts.refs);
+  } else if (name === 'ColumnRef') {
+    collectColumnRef(body, facts.refs);
+  } else if (name === 'A_Indirection') {
+    collectIndirection(body, facts.refs);
+  } else if (name === 'TypeCast') {
+    collectTypeCast(body, facts.refs);
+  } else if (name === 'SubLink') {
+    collectSubLinkOperator(body, facts.refs);
   } else if (DML.has(name)) {
     if (options.deferred && !frame.root) return;
     visitWrite(name, body, frame, facts);
@@ -133,6 +145,7 @@ function visitNode(name: string, body: AstRecord, frame: Frame, facts: Statement
 function visitWrite(name: string, body: AstRecord, frame: Frame, facts: StatementFacts): void {
   const kind = DML_KIND[name]!;
   facts.kind(kind);
+  collectWrite(body['relation'], facts.refs);
   facts.flag('writes', 'medium');
   if (frame.inCte) facts.flag('cte_write');
   let noWhere = false;

@@ -58,7 +58,8 @@ function dollarQuote(source: string): string {
   return `${tag}${source}${tag}`;
 }
 
-function walkPlPgSQL(tree: unknown, facts: StatementFacts, ctx: AnalysisContext): void {
+/** Classifies every embedded statement and expression of a parsed PL/pgSQL tree (a DO block or a function). */
+export function walkPlPgSQL(tree: unknown, facts: StatementFacts, ctx: AnalysisContext): void {
   const stack: unknown[] = [tree];
   while (stack.length > 0) {
     const node = stack.pop();

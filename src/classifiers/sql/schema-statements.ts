@@ -2,6 +2,7 @@ import type { RiskLevel } from '../../policy/risk-level.js';
 import { isRecord, list, str, stringList, unwrap, type AstRecord } from './ast.js';
 import type { StatementFacts } from './statement-facts.js';
 import { walkStatement } from './ast-walk.js';
+import { collectWrite } from './name-references.js';
 
 /** DROP of these loses data or every object inside: critical. Other drops are high. */
 const DESTRUCTIVE_DROPS = new Set(['OBJECT_TABLE', 'OBJECT_SCHEMA', 'OBJECT_DATABASE', 'OBJECT_EXTENSION', 'OBJECT_TABLESPACE']);
@@ -65,6 +66,7 @@ export function analyzeSchemaStatement(name: string, body: AstRecord, stmt: unkn
   } else if (name === 'TruncateStmt') {
     facts.kind('truncate');
     facts.flag('writes', 'high');
+    for (const relation of list(body, 'relations')) collectWrite(relation, facts.refs);
   } else if (name === 'AlterTableStmt' || name === 'AlterDomainStmt') {
     analyzeAlterTable(name, body, facts);
   } else if (name === 'AlterSystemStmt') {

@@ -11,6 +11,8 @@ import type { StatementFacts } from './statement-facts.js';
 import type { PrepareDetail, SettingDetail } from './statement-facts.js';
 import { type LexerSettingChange, mentionsPinnedSetting, pinnedSettingChanges, violatesPinnedSetting } from './lexer-settings.js';
 import { type SessionEffect, mayRunUnseenCode, sessionEffectOf } from './session-effects.js';
+import { type NameReferences, ReferenceSet } from './name-references.js';
+import { classifyStoredCode, type StoredCode } from './stored-code.js';
 
 export interface SqlClassifierOptions {
   /** Entries in the LRU of classifications by exact text; 0 disables it. Default 1000. */
@@ -22,6 +24,8 @@ export interface SqlClassifier extends CommandClassifier {
   /** Classifies one simple-query string (one or more statements). Cached; never throws. */
   classify(sql: string): Classification;
   readonly cacheStats: { hits: number; misses: number; size: number };
+  /** Classifies code stored in the database (a function body, a rule) as if it ran now; uncached. */
+  classifyStored(code: StoredCode): Classification;
 }
 
 export interface SqlStatementDetail {
@@ -44,6 +48,8 @@ export interface SqlDetails {
   readonly deallocate: readonly string[];
   /** Changes to settings that alter how statements are read (refused by a proxy). */
   readonly pinned?: readonly LexerSettingChange[];
+  /** Names the server resolves through its catalog; a target's catalog tells what they run (catalog-resolution.ts). */
+  readonly references?: NameReferences;
 }
 
 const DEFAULT_CACHE_SIZE = 1000;
@@ -96,6 +102,9 @@ export async function createSqlClassifier(options: SqlClassifierOptions = {}): P
     get cacheStats() {
       return { hits, misses, size: exact.stats.size + shared.stats.size };
     },
+    classifyStored(code: StoredCode): Classification {
+      return classifyStoredCode(parser, code);
+    },
   };
 }
 
@@ -135,6 +144,7 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
     const objects = new Set<string>();
     const flags = new Set<string>();
     const details = emptyDetails();
+    const references = new ReferenceSet();
     for (const statement of statements) {
       const ctx = tracked && reads ? trackedContext(parser, statement.text, reads) : { parser, text: statement.text, depth: 0, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
       const facts = analyzeStatement(statement.stmt, ctx);
@@ -149,7 +159,9 @@ function classifyText(parser: SqlParser, sql: string, literals?: readonly ShapeL
       details.prepare.push(...facts.prepare);
       details.execute.push(...facts.execute);
       details.deallocate.push(...facts.deallocate);
+      references.absorb(facts.refs);
     }
+    if (!references.empty) details.references = references.toJSON();
     if (statements.length > 1) flags.add('multi_statement');
     const pinned = pinnedChanges(sql, statements, details.settings);
     if (pinned.length > 0) {
@@ -221,12 +233,15 @@ function trackedContext(parser: SqlParser, text: string, reads: LiteralReads): A
 function withoutStatementTexts(classification: Classification): Classification {
   const details = classification.facts.details as unknown as MutableDetails;
   const { kinds, objects, flags } = classification.facts;
-  return result(classification.risk, [...kinds], [...objects], [...flags], { ...emptyDetails(), statements: details.statements.map(({ kind }) => ({ kind })) });
+  const shared: MutableDetails = { ...emptyDetails(), statements: details.statements.map(({ kind }) => ({ kind })) };
+  if (details.references) shared.references = details.references;
+  return result(classification.risk, [...kinds], [...objects], [...flags], shared);
 }
 
 interface MutableDetails {
   statements: SqlStatementDetail[];
   pinned?: LexerSettingChange[];
+  references?: NameReferences;
   settings: SettingDetail[];
   prepare: PrepareDetail[];
   execute: string[];

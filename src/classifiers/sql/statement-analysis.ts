@@ -8,6 +8,7 @@ import { pinnedSetConfig } from './pinned-set-config.js';
 import { securitySettingRisk } from './security-settings.js';
 import { textAfterToken } from './sql-parser.js';
 import { StatementFacts } from './statement-facts.js';
+import { collectWrite } from './name-references.js';
 
 /** Statements whose whole meaning is their kind and intrinsic risk. */
 const SIMPLE: Readonly<Record<string, readonly [kind: string, risk: RiskLevel]>> = {
@@ -220,7 +221,10 @@ function analyzeCopy(body: AstRecord, stmt: unknown, facts: StatementFacts, ctx:
   facts.raise('medium');
   if (body['is_program'] === true) facts.flag('copy_program', 'critical');
   else if (typeof body['filename'] === 'string') facts.flag('copy_file', 'critical');
-  if (body['is_from'] === true) facts.flag('writes');
+  if (body['is_from'] === true) {
+    facts.flag('writes');
+    collectWrite(body['relation'], facts.refs);
+  }
   walkStatement(stmt, facts, { skipKeys: new Set(['query']) });
   absorbQuery(body, facts, ctx);
 }
@@ -240,6 +244,8 @@ function analyzeExplain(body: AstRecord, facts: StatementFacts, ctx: AnalysisCon
     facts.absorb(inner);
     if (inner.flags.has('writes')) facts.flag('explain_analyze_write');
   } else {
+    // Planning alone can run functions (constant folding, operator selectivity): their names count.
+    facts.refs.absorb(inner.refs);
     for (const o of inner.objects) facts.objects.add(o);
     if (inner.flags.has('unparseable')) facts.absorb(inner);
   }

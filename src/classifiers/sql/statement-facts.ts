@@ -1,4 +1,5 @@
 import { maxRisk, type RiskLevel } from '../../policy/risk-level.js';
+import { ReferenceSet } from './name-references.js';
 
 export interface SettingDetail {
   readonly name: string;
@@ -20,6 +21,8 @@ export class StatementFacts {
   readonly prepare: PrepareDetail[] = [];
   readonly execute: string[] = [];
   readonly deallocate: string[] = [];
+  /** Names PostgreSQL resolves through its catalog (functions, operators, written relations). */
+  readonly refs = new ReferenceSet();
 
   /** The statement's own kind; the first one added is its primary kind. */
   kind(kind: string): void {
@@ -44,6 +47,7 @@ export class StatementFacts {
     this.prepare.push(...inner.prepare);
     this.execute.push(...inner.execute);
     this.deallocate.push(...inner.deallocate);
+    this.refs.absorb(inner.refs);
     if (options.risk !== false) this.raise(inner.risk);
   }
 }

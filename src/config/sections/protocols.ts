@@ -22,6 +22,15 @@ export const postgresListenerSchema = z
     parse_workers: z.int().min(1).max(16).default(1).describe('Worker threads for large statements (each holds its own parser, ~100 MB).'),
     parse_queue_chars: z.int().min(1024).default(268_435_456).describe('Characters of large statements waiting to be parsed, at most; beyond, a statement is refused (53400).'),
     parse_timeout: duration('30s').describe('A large statement not parsed in this time is refused and its worker replaced.'),
+    catalog: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Resolve functions, operators, triggers, rules and views through each target\'s own catalog (read as the upstream user); sessions wait for it. Off: names are assumed built-in.'),
+        refresh_interval: duration('2s').describe('How often each target\'s catalog is checked for changes (a cheap fingerprint query); DDL through Airlock also triggers a check.'),
+      })
+      .prefault({}),
   })
   .prefault({});
 

@@ -256,6 +256,8 @@ export class ClientConnection {
       return this.fatal(safe.sqlstate, safe.message);
     }
     if (this.state !== ConnectionState.Authenticating) return;
+    if (!(await this.catalogReady(target))) return;
+    if (this.state !== ConnectionState.Authenticating) return;
     if (this.startupSettings !== null && !(await this.startupSettingsAllowed(principal, target, this.startupSettings))) return;
     if (this.state !== ConnectionState.Authenticating) return;
     let login: UpstreamLogin;
@@ -284,6 +286,20 @@ export class ClientConnection {
       return;
     }
     this.ready(link, principal, target);
+  }
+
+  /** Statements are resolved through the target's catalog: without it read, none is classified, so none is served. */
+  private async catalogReady(target: PostgresTargetConfig): Promise<boolean> {
+    const catalog = this.ctx.catalogs.get(target.name);
+    if (!catalog || catalog.loaded) return true;
+    try {
+      await catalog.ready();
+      return true;
+    } catch (err) {
+      this.log.error({ target: target.name, err: err instanceof Error ? err.message : String(err) }, 'the target catalog could not be read; refusing the session');
+      this.fatal('57P03', `airlock: the catalog of target "${target.name}" could not be read, and statements are not classified without it; try again shortly`);
+      return false;
+    }
   }
 
   /** Settings sent at startup are gated like the SET statements they amount to. */

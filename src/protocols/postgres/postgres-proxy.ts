@@ -13,6 +13,9 @@ import { ProxyCounters, type PostgresProxyStats } from './proxy-stats.js';
 import { errorResponse } from './server-messages.js';
 import { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
 import type { TlsMaterial } from './tls-material.js';
+import type { StoredCode } from '../../classifiers/sql/stored-code.js';
+import type { Classification } from '../../gate/action.js';
+import { TargetCatalog } from './target-catalog.js';
 import { type UpstreamPrivileges, privilegeKey } from './upstream-privileges.js';
 
 export interface PostgresProxyDeps {
@@ -30,6 +33,12 @@ export interface PostgresProxyDeps {
   readonly onPrivilegedUpstream?: (target: string, user: string, privileges: UpstreamPrivileges) => void;
   /** Targets whose upstream privileges are not worth a warning (the embedded demo database has only a superuser). */
   readonly demoTargets?: readonly string[];
+  /**
+   * Classifies code stored in a target's database (function bodies, rules);
+   * with it, each target's names are resolved through its own catalog
+   * (`config.catalog`). The embedded demo database keeps the rules without one.
+   */
+  readonly classifyStored?: (code: StoredCode) => Classification;
 }
 
 export interface PostgresProxy {
@@ -49,7 +58,9 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
   const connections = new Set<ClientConnection>();
   const logger = deps.logger.child({ component: 'postgres' });
   let closing = false;
+  const catalogs = new Map<string, TargetCatalog>();
   const ctx: ProxyContext = {
+    catalogs,
     config: deps.config,
     targets,
     gate: deps.gate,
@@ -83,6 +94,16 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
       return pending;
     },
   };
+  if (deps.config.catalog.enabled && deps.classifyStored) {
+    const demo = new Set(deps.demoTargets ?? []);
+    for (const target of targets.values()) {
+      if (demo.has(target.name)) continue;
+      catalogs.set(
+        target.name,
+        new TargetCatalog({ target, refreshInterval: deps.config.catalog.refresh_interval, classifyStored: deps.classifyStored, caFor: (t) => ctx.caFor(t), logger }),
+      );
+    }
+  }
   const forget = (connection: ClientConnection): void => {
     connections.delete(connection);
   };
@@ -108,6 +129,11 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
   return {
     listen() {
       const { host, port } = deps.config.listen;
+      for (const [name, catalog] of catalogs) {
+        catalog.start();
+        // Read ahead so the first session does not wait; a session that finds it unread reads it itself.
+        catalog.ready().catch((err: unknown) => logger.warn({ target: name, err: err instanceof Error ? err.message : String(err) }, 'reading the target catalog failed; sessions to it wait for it'));
+      }
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -132,6 +158,7 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
       for (const connection of [...connections]) connection.terminate(SHUTDOWN_MESSAGE);
       connections.clear();
       await ctx.parsePool.close();
+      await Promise.all([...catalogs.values()].map((c) => c.close()));
       await stopped;
     },
 

@@ -7,6 +7,7 @@ import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { CancelKeys } from './cancel-keys.js';
 import type { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
 import type { ProxyCounters } from './proxy-stats.js';
+import type { TargetCatalog } from './target-catalog.js';
 import type { UpstreamPrivileges } from './upstream-privileges.js';
 
 /** Everything a connection needs from the proxy; built once by createPostgresProxy. */
@@ -15,6 +16,8 @@ export interface ProxyContext {
   readonly targets: ReadonlyMap<string, PostgresTargetConfig>;
   readonly gate: Gate;
   readonly classifier: CommandClassifier;
+  /** Each target's catalog for name resolution; a target without one keeps the rules that assume built-ins. */
+  readonly catalogs: ReadonlyMap<string, TargetCatalog>;
   readonly sessions: SessionRegistry;
   readonly logger: Logger;
   readonly secureContext: SecureContext | null;

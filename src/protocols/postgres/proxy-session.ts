@@ -24,6 +24,11 @@ import type { UpstreamLink } from './upstream-connection.js';
 import { sendUpstreamCancel } from './upstream-connection.js';
 import { StatementRefusals, unparseableRefusal } from './statement-refusal.js';
 import { UpstreamRelay } from './upstream-relay.js';
+import type { TargetCatalog } from './target-catalog.js';
+
+function catalogResolver(catalog: TargetCatalog | undefined): { resolve?: (c: Classification) => Classification } {
+  return catalog ? { resolve: (c) => catalog.refine(c) } : {};
+}
 
 /** Bytes a client may have waiting while a statement is being decided; beyond, its socket is paused. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
@@ -179,6 +184,7 @@ export class ProxySession implements Cancellable {
         if (holding) this.uncorkNow();
         this.updateClientFlow();
       },
+      ...catalogResolver(this.ctx.catalogs.get(this.target.name)),
     });
     this.refusals = new StatementRefusals({
       client: this.client,

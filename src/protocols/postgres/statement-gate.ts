@@ -33,6 +33,8 @@ export interface StatementGateInit {
   readonly logger: Logger;
   /** A hold started or ended: the session adjusts flow control (and uncorks, so the notice leaves). */
   readonly onHoldChange: (holding: boolean) => void;
+  /** What the command's names resolve to in the target's catalog, added before the Gate decides. */
+  readonly resolve?: (classification: Classification) => Classification;
 }
 
 /**
@@ -66,8 +68,9 @@ export class StatementGate {
 
   /** The verdict: at once when memory decides it, else after the wait (hold, store, signal lookup). */
   check(gated: GatedCommand, reason: string | undefined): Verdict | Promise<Verdict> {
-    const { ctx, principal, target, sessionId, source } = this.init;
-    const action = createAction({ principal, protocol: 'postgres', target, sessionId, source, command: gated.command, classification: gated.classification, reason });
+    const { ctx, principal, target, sessionId, source, resolve } = this.init;
+    const classification = resolve ? resolve(gated.classification) : gated.classification;
+    const action = createAction({ principal, protocol: 'postgres', target, sessionId, source, command: gated.command, classification, reason });
     // Nothing can interleave with a verdict given at once: no hold, no cancel, no notices.
     const now = ctx.gate.checkNow?.(action);
     if (now !== undefined) return now;
@@ -80,8 +83,9 @@ export class StatementGate {
    * a closing session does not withdraw it.
    */
   record(gated: GatedCommand, reason: string | undefined): void {
-    const { ctx, principal, target, sessionId, source, logger } = this.init;
-    const action = createAction({ principal, protocol: 'postgres', target, sessionId, source, command: gated.command, classification: gated.classification, reason });
+    const { ctx, principal, target, sessionId, source, logger, resolve } = this.init;
+    const classification = resolve ? resolve(gated.classification) : gated.classification;
+    const action = createAction({ principal, protocol: 'postgres', target, sessionId, source, command: gated.command, classification, reason });
     if (ctx.gate.checkNow?.(action) !== undefined) return;
     ctx.gate.check(action).catch((err: unknown) => logger.error({ err }, 'gate check of a session event failed'));
   }
