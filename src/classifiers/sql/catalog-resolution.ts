@@ -66,7 +66,8 @@ export class CatalogResolution {
   private readonly inProgress = new Set<number>();
   private readonly refined = new WeakMap<Classification, Classification>();
   private readonly relationCache = new Map<string, Reach>();
-  private readonly ambient: Reach;
+  /** Reached by every statement; computed once (while it is, bodies add nothing ambient: it is counted once, here). */
+  private ambient: Reach = NOTHING;
 
   private readonly storedCache = new Map<string, Classification>();
 
@@ -74,7 +75,12 @@ export class CatalogResolution {
     private readonly snapshot: CatalogSnapshot,
     private readonly classifyStoredCode: (code: StoredCode) => Classification,
   ) {
-    this.ambient = this.indirect(snapshot.data.ambientFunctions, 0);
+    try {
+      this.ambient = this.indirect(snapshot.data.ambientFunctions, 0);
+    } catch {
+      this.ambient = new Reach();
+      this.ambient.flag('catalog_resolution_failed', 'critical');
+    }
   }
 
   private classifyStored(code: StoredCode): Classification {
@@ -95,8 +101,16 @@ export class CatalogResolution {
   refine(classification: Classification): Classification {
     const cached = this.refined.get(classification);
     if (cached !== undefined) return cached;
-    const reach = this.reachOf(classification, 0);
-    const out = reach.empty ? classification : merged(classification, reach);
+    let out: Classification;
+    try {
+      const reach = this.reachOf(classification, 0);
+      out = reach.empty ? classification : merged(classification, reach);
+    } catch {
+      // A catalog Airlock cannot walk (a tree too deep, data it did not expect) is not guessed at.
+      const failed = new Reach();
+      failed.flag('catalog_resolution_failed', 'critical');
+      out = merged(classification, failed);
+    }
     this.refined.set(classification, out);
     return out;
   }

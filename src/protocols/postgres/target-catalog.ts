@@ -35,6 +35,7 @@ export class TargetCatalog {
   private loading: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private stale = false;
   private readonly log: Logger;
 
   constructor(private readonly options: TargetCatalogOptions) {
@@ -55,8 +56,9 @@ export class TargetCatalog {
   refine(classification: Classification): Classification {
     if (classification.facts.kinds.some((k) => DDL_KIND.test(k))) this.soon();
     const resolution = this.resolution;
-    // Sessions start only once the catalog is read; should one get here first, it is not guessed.
-    if (resolution === null) return unresolved(classification);
+    // Sessions start only once the catalog is read; should one get here first, or should the catalog
+    // have changed in a way that could not be read, what names resolve to is not guessed.
+    if (resolution === null || this.stale) return unresolved(classification);
     return resolution.refine(classification);
   }
 
@@ -102,10 +104,18 @@ export class TargetCatalog {
       const signature = await readCatalogSignature(client);
       if (signature === this.signature && this.resolution) return;
       const started = performance.now();
-      const data = await readCatalog(client);
+      let data;
+      try {
+        data = await readCatalog(client);
+      } catch (err) {
+        // The catalog changed and its new state is unknown: the old one must not keep deciding.
+        if (this.resolution) this.stale = true;
+        throw err;
+      }
       const snapshot = new CatalogSnapshot(data, ++this.generation);
       this.resolution = new CatalogResolution(snapshot, this.options.classifyStored);
       this.signature = signature;
+      this.stale = false;
       this.log.info(
         { generation: snapshot.generation, functions: data.functions.length, relationsWithCode: data.relations.length, ms: Math.round(performance.now() - started) },
         'target catalog read',
@@ -179,7 +189,7 @@ export class TargetCatalog {
 
 function unresolved(classification: Classification): Classification {
   const risk = classification.risk === 'critical' ? 'critical' : 'high';
-  return { risk, facts: { ...classification.facts, flags: [...classification.facts.flags, 'catalog_unavailable'] } };
+  return { risk, facts: { ...classification.facts, flags: [...classification.facts.flags, 'catalog_unavailable'].sort() } };
 }
 
 function errorText(err: unknown): string {
