@@ -59,6 +59,8 @@ export function registerExplain(program: Command): void {
         `objects:     ${result.facts.objects.join(', ') || '-'}`,
         `flags:       ${result.facts.flags.join(', ') || '-'}`,
       ];
+      // The proxy resolves functions, operators, triggers and views in each target's own catalog; offline there is none.
+      if (protocol === 'postgres') lines.push('catalog:     none here: names are read as built-ins; the proxy also resolves them in the target\'s catalog (docs/postgres.md)');
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }

@@ -43,7 +43,7 @@ policy:
     await airlock?.shutdown('test done');
     await direct(async (c) => {
       await c.query(`DROP TABLE IF EXISTS ${victim}`);
-      await c.query(`DROP FUNCTION IF EXISTS ${fn}_plant(), ${fn}_wipe(), ${fn}_open()`);
+      await c.query(`DROP FUNCTION IF EXISTS ${fn}_plant(), ${fn}_wipe(), ${fn}_open(), ${fn}_peek()`);
     }).catch(() => undefined);
   });
 
@@ -61,6 +61,9 @@ policy:
       await c.query(`CREATE OR REPLACE FUNCTION ${fn}_wipe() RETURNS int LANGUAGE sql AS $f$ DELETE FROM ${victim}; SELECT 1 $f$`);
       await c.query(`CREATE OR REPLACE FUNCTION ${fn}_open() RETURNS void LANGUAGE plpgsql AS $f$
         DECLARE c refcursor := 'p9'; BEGIN OPEN c FOR SELECT ${fn}_wipe(); END $f$`);
+      // Harmless user code that still opens a cursor Airlock did not see.
+      await c.query(`CREATE OR REPLACE FUNCTION ${fn}_peek() RETURNS void LANGUAGE plpgsql AS $f$
+        DECLARE c refcursor := 'p8'; BEGIN OPEN c FOR SELECT 1; END $f$`);
       startTime = (await c.query('SELECT pg_postmaster_start_time()::text AS t')).rows[0].t as string;
       roleSettings = (await c.query('SELECT count(*)::int AS n FROM pg_db_role_setting')).rows[0].n as number;
     });
@@ -274,7 +277,7 @@ policy:
       assert.deepEqual(errorCodes(prepared), []);
       assert.equal(commandTags(prepared).filter((tag) => tag === 'SELECT 1').length, 3);
       // After user code ran, the names are read back from the server and still work.
-      const after = await rounds(c, q(`SELECT ${fn}_open() FROM (SELECT 1) x WHERE false`), run('ok'));
+      const after = await rounds(c, q(`SELECT ${fn}_peek() FROM (SELECT 1) x WHERE false`), run('ok'));
       assert.deepEqual(errorCodes(after), []);
     } finally {
       c.close();

@@ -37,6 +37,14 @@ const CREATE_RISK: Readonly<Record<string, RiskLevel>> = {
   CreateTableSpaceStmt: 'high',
   CreateTransformStmt: 'high',
   CreateCastStmt: 'high',
+  // Change what later statements' names resolve to (operators, aggregates, casts, conversions, domains' checks).
+  DefineStmt: 'high',
+  CreateConversionStmt: 'high',
+  CreatePublicationStmt: 'high',
+  CreateOpClassStmt: 'high',
+  CreateOpFamilyStmt: 'high',
+  CreateDomainStmt: 'high',
+  CreateRangeStmt: 'high',
 };
 
 /** CREATE statements whose node name does not start with `Create`. */

@@ -27,7 +27,7 @@ const SETTING_RISK: ReadonlyMap<string, RiskLevel> = new Map<string, RiskLevel>(
   ['session_preload_libraries', 'critical'],
   ['local_preload_libraries', 'critical'],
   ['dynamic_library_path', 'critical'],
-  ['search_path', 'medium'],
+  ['search_path', 'high'],
   ['check_function_bodies', 'medium'],
 ]);
 
@@ -43,8 +43,8 @@ const HARMLESS_VALUES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
 /**
  * search_path decides which schema unqualified names resolve to. An empty path
  * (what pg_dump and psql's hardening set) or one naming only pg_catalog is the
- * safe direction. pg_catalog listed after another schema lets that schema's
- * functions shadow built-ins: high. Anything else redirects tables: medium.
+ * safe direction. Any other path changes what later unqualified names
+ * (tables, functions, operators) resolve to: high.
  */
 function searchPathRisk(value: string | null | undefined): RiskLevel | undefined {
   if (value == null) return 'medium';
@@ -53,8 +53,8 @@ function searchPathRisk(value: string | null | undefined): RiskLevel | undefined
     .map((part) => part.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1').trim())
     .filter((part) => part !== '');
   if (schemas.length === 0 || schemas.every((schema) => schema.toLowerCase() === 'pg_catalog')) return undefined;
-  const catalog = schemas.findIndex((schema) => schema.toLowerCase() === 'pg_catalog');
-  return catalog > 0 ? 'high' : 'medium';
+  // Any other path changes what later unqualified names resolve to.
+  return 'high';
 }
 
 /** Risk of setting `name` (to `value`, when known), or undefined for an ordinary setting. */

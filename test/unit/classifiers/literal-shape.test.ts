@@ -256,7 +256,9 @@ describe('literal shape: one classification per shape is sound', () => {
     const b = classifier.classify('UPDATE pgbench_accounts SET abalance = abalance + -12 WHERE aid = 99999;');
     assert.equal(a, b, 'one frozen classification for the shape');
     assert.equal(a.risk, 'medium');
-    assert.deepEqual(a.facts.details, { statements: [{ kind: 'update' }], settings: [], prepare: [], execute: [], deallocate: [] });
+    // Names for the catalog (never literals) are shared too.
+    const references = { calls: [], operators: [{ name: '+', arity: 2 }, { name: '=', arity: 2 }], attributes: [], writes: ['pgbench_accounts'], types: [] };
+    assert.deepEqual(a.facts.details, { statements: [{ kind: 'update' }], settings: [], prepare: [], execute: [], deallocate: [], references });
     assert.ok(Object.isFrozen(a.facts.details));
     assert.deepEqual(classifier.cacheStats, { hits: 1, misses: 1, size: 1 });
     // Texts the shape cannot stand for keep their own entries, with their text.

@@ -147,7 +147,7 @@ export const high: Case[] = [
   { sql: 'SET SESSION AUTHORIZATION bob', risk: 'high', flags: ['security_setting'] },
   { sql: 'SET session_replication_role = replica', risk: 'high', flags: ['security_setting'] },
   { sql: 'RESET ROLE', risk: 'high', kinds: ['reset'], flags: ['security_setting'] },
-  { sql: 'SET search_path TO evil, public', risk: 'medium', flags: ['security_setting'] },
+  { sql: 'SET search_path TO evil, public', risk: 'high', flags: ['security_setting'], name: 'any other path changes what unqualified names resolve to' },
   { sql: 'SET search_path TO evil, pg_catalog', risk: 'high', flags: ['security_setting'], name: 'built-ins shadowed by another schema' },
   { sql: "SELECT pg_catalog.set_config('search_path', 'evil,pg_catalog', false)", risk: 'critical', flags: ['dangerous_function:set_config'] },
   { sql: 'WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d', risk: 'high', kinds: ['select', 'delete'], flags: ['cte_write', 'no_where'], objects: ['t'] },
