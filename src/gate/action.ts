@@ -18,6 +18,8 @@ export interface Facts {
   readonly objects: readonly string[];
   readonly flags: readonly string[];
   readonly details?: Readonly<Record<string, unknown>>;
+  /** What the command was measured to do before it could commit ("would delete 10,000 rows of public.orders"), for approvers. */
+  readonly impact?: string;
 }
 
 export interface Classification {

@@ -149,7 +149,14 @@ export class AirlockGate implements Gate {
       verdict = denyVerdict({ risk: action.classification.risk, requirement: 'deny', path: 'error', rules: [], reason: error.message, error });
     }
     this.record(action, verdict);
-    return verdict;
+    return this.withRowLimit(action, verdict);
+  }
+
+  /** Allowed without an approver having seen it: a write the text does not bound gets a row limit to be measured against. */
+  private withRowLimit(action: Action, verdict: Verdict): Verdict {
+    if (!verdict.allowed || verdict.path === 'approval') return verdict;
+    const limit = this.policy.rowLimit(action);
+    return limit === undefined ? verdict : { ...verdict, maxRows: limit };
   }
 
   /**
@@ -169,7 +176,7 @@ export class AirlockGate implements Gate {
     }
     if (!isVerdict(outcome)) return undefined;
     this.record(action, outcome);
-    return outcome;
+    return this.withRowLimit(action, outcome);
   }
 
   private async decide(action: Action, options: GateCheckOptions): Promise<Verdict> {
@@ -255,7 +262,8 @@ export class AirlockGate implements Gate {
         onCreated: (record, links) => {
           const what = record.kind === 'step_up' ? 'step-up required' : `approval required from ${record.eligible}`;
           const where = record.kind === 'step_up' ? `confirm with \`airlock confirm ${record.id}\`` : `approve with \`${links.approveCommand}\``;
-          const why = decision.reasons.length > 0 ? `; ${decision.reasons.join('; ')}` : '';
+          const impact = action.classification.facts.impact;
+          const why = [...(impact ? [impact] : []), ...decision.reasons].map((r) => `; ${r}`).join('');
           options.onHold?.({
             approvalId: record.id,
             kind: record.kind,
@@ -326,6 +334,7 @@ export class AirlockGate implements Gate {
         command: action.command.length > 4096 ? `${action.command.slice(0, 4096)}…` : action.command,
         kinds: action.classification.facts.kinds,
         flags: action.classification.facts.flags,
+        ...(action.classification.facts.impact ? { impact: action.classification.facts.impact } : {}),
         ...(action.reason ? { requesterReason: action.reason } : {}),
       },
     });

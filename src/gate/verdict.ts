@@ -28,4 +28,10 @@ export interface Verdict {
   readonly approvalId?: string;
   /** For denials: the error each protocol translates at its edge. */
   readonly error?: AirlockError;
+  /**
+   * For an allowed write whose row count its text does not bound: the most
+   * rows it may touch. The adapter measures the write before it commits and,
+   * above this, asks again with the measured count (which the policy holds).
+   */
+  readonly maxRows?: number;
 }

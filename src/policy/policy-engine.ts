@@ -12,7 +12,13 @@ interface CompiledRule {
   readonly matches: RuleMatcher;
   readonly risk?: RiskLevel;
   readonly require?: Requirement;
+  readonly maxRows?: number;
 }
+
+/** Flags that say a write's row count is unknown from its text, and that it was already measured. */
+const ROWS_UNBOUNDED = 'rows_unbounded';
+const WRITE_BY_KEY = 'write_by_key';
+const MEASURED = 'rows_measured';
 
 export interface PolicyEngineOptions {
   readonly policy: AirlockConfig['policy'];
@@ -29,6 +35,8 @@ export class PolicyEngine {
   private readonly rules: readonly CompiledRule[];
   private readonly defaults: Readonly<Record<RiskLevel, Requirement>>;
   private readonly requirementDefaults: RequirementDefaults;
+  private readonly anyRuleMaxRows: boolean;
+  private readonly maxRowsDefaults: Readonly<Record<RiskLevel, number | null>>;
 
   constructor(options: PolicyEngineOptions) {
     this.requirementDefaults = {
@@ -41,7 +49,10 @@ export class PolicyEngine {
       matches: compileRuleMatch(rule.match),
       ...(rule.risk ? { risk: rule.risk } : {}),
       ...(rule.require !== undefined ? { require: convert(rule.require) } : {}),
+      ...(rule.max_rows !== undefined ? { maxRows: rule.max_rows } : {}),
     }));
+    this.anyRuleMaxRows = this.rules.some((r) => r.maxRows !== undefined);
+    this.maxRowsDefaults = options.policy.max_rows;
     const d = options.policy.defaults;
     this.defaults = { low: convert(d.low), medium: convert(d.medium), high: convert(d.high), critical: convert(d.critical) };
   }
@@ -67,6 +78,26 @@ export class PolicyEngine {
     }
     for (let i = 0; i < signals.raise; i++) requirement = this.raise(requirement);
     return { risk, requirement, rules: [...rules, ...signals.rules], reasons: signals.reasons };
+  }
+
+  /**
+   * How many rows an allowed write may touch before it commits, or undefined
+   * when it is not measured: its text bounds it (VALUES, a unique key), it
+   * was measured already, or no limit applies. The first matching rule with
+   * `max_rows` wins over the default for the risk level.
+   */
+  rowLimit(input: PolicyInput): number | undefined {
+    const flags = input.classification.facts.flags;
+    if (!flags.includes(ROWS_UNBOUNDED) || flags.includes(WRITE_BY_KEY) || flags.includes(MEASURED)) return undefined;
+    let risk = input.classification.risk;
+    if (this.anyRuleMaxRows) {
+      for (const rule of this.rules) {
+        if (!rule.matches(input, risk)) continue;
+        if (rule.risk) risk = rule.risk;
+        if (rule.maxRows !== undefined) return rule.maxRows;
+      }
+    }
+    return this.maxRowsDefaults[risk] ?? undefined;
   }
 
   /** One level up: allow -> step_up -> approval (the high default) -> approval with approver MFA. */

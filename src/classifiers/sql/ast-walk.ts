@@ -1,10 +1,11 @@
 import { raiseRisk } from '../../policy/risk-level.js';
-import { constText, isRecord, list, rangeVarName, str, stringList, type AstRecord } from './ast.js';
+import { constText, isRecord, list, rangeVarName, str, stringList, unwrap, type AstRecord } from './ast.js';
 import { BUILTIN_FUNCTIONS } from './builtin-functions.js';
 import { functionDanger, WRITING_BUILTINS } from './dangerous-functions.js';
 import { securitySettingRisk } from './security-settings.js';
 import type { StatementFacts } from './statement-facts.js';
 import { mayMatchAll } from './where-clause.js';
+import { equalityColumns } from './key-lookup.js';
 import { collectCall, collectColumnRef, collectIndirection, collectOperator, collectSubLinkOperator, collectTypeCast, collectWrite } from './name-references.js';
 
 export interface WalkOptions {
@@ -148,6 +149,11 @@ function visitWrite(name: string, body: AstRecord, frame: Frame, facts: Statemen
   collectWrite(body['relation'], facts.refs);
   facts.flag('writes', 'medium');
   if (frame.inCte) facts.flag('cte_write');
+  // How many rows it touches is not known from the text (a key lookup may still bound it: key-lookup.ts).
+  if (name !== 'InsertStmt' || insertsFromQuery(body)) facts.flag('rows_unbounded');
+  if ((name === 'UpdateStmt' || name === 'DeleteStmt') && isRecord(body['relation'])) {
+    facts.refs.keyed.push({ relation: rangeVarName(body['relation']), columns: equalityColumns(body['whereClause']) });
+  }
   let noWhere = false;
   if (name === 'UpdateStmt' || name === 'DeleteStmt') {
     noWhere = mayMatchAll(body['whereClause']);
@@ -155,6 +161,13 @@ function visitWrite(name: string, body: AstRecord, frame: Frame, facts: Statemen
     noWhere = mayMatchAll(body['joinCondition']) || mergeTouchesUnmatchedTarget(body);
   }
   if (noWhere) facts.flag('no_where', 'high');
+}
+
+/** INSERT ... SELECT (or DEFAULT VALUES-less query) inserts as many rows as the query returns; VALUES lists are counted in the text. */
+function insertsFromQuery(body: AstRecord): boolean {
+  const select = unwrap(body['selectStmt']);
+  if (!select) return false;
+  return !(select[0] === 'SelectStmt' && list(select[1], 'valuesLists').length > 0);
 }
 
 /** `WHEN NOT MATCHED BY SOURCE THEN DELETE|UPDATE` acts on every target row absent from the source. */

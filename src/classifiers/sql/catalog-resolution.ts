@@ -124,7 +124,34 @@ export class CatalogResolution {
       reach.flags.add('event_trigger');
     }
     for (const object of classification.facts.objects) reach.add(this.relationReach(object, false, depth));
+    if (depth === 0 && this.writesByKey(classification, reach)) reach.flags.add('write_by_key');
     return reach;
+  }
+
+  /**
+   * One UPDATE or DELETE whose WHERE pins a unique key of its table with `=`,
+   * firing no user code: it touches at most one row, so there is nothing to
+   * measure before it commits.
+   */
+  private writesByKey(classification: Classification, reach: Reach): boolean {
+    const { flags, kinds } = classification.facts;
+    if (!flags.includes('rows_unbounded') || flags.includes('cte_write') || reach.flags.has('rows_unbounded')) return false;
+    if (kinds.some((k) => k === 'merge' || k === 'insert') || reach.risk !== 'low') return false;
+    const refs = referencesIn(classification.facts.details);
+    if (refs.length !== 1) return false;
+    const keyed = refs[0]!.keyed ?? [];
+    if (keyed.length !== 1 || refs[0]!.writes.length !== 1) return false;
+    const { relation, columns } = keyed[0]!;
+    const dot = relation.lastIndexOf('.');
+    const name = dot < 0 ? relation : relation.slice(dot + 1);
+    const schema = dot < 0 ? undefined : relation.slice(0, dot).split('.').pop();
+    const keys = (this.snapshot.uniqueKeysByRelation.get(name) ?? []).filter((k) => inSchema(k.schema, schema));
+    // Unqualified, the name may mean a table in another schema: every table of that name must be keyed so.
+    const schemas = new Set(keys.map((k) => k.schema));
+    if (schemas.size === 0) return false;
+    for (const s of schemas) if (!keys.some((k) => k.schema === s && columns.includes(k.column))) return false;
+    const candidates = (this.snapshot.relationsByName.get(name) ?? []).filter((r) => inSchema(r.schema, schema));
+    return candidates.length === 0;
   }
 
   private addReferences(refs: NameReferences, reach: Reach, depth: number): void {

@@ -74,6 +74,8 @@ export interface CatalogData {
   readonly ambientFunctions: readonly number[];
   /** Functions of enabled event triggers: they run with DDL. */
   readonly eventTriggerFunctions: readonly number[];
+  /** Single-column unique keys of user tables. */
+  readonly uniqueKeys: readonly { readonly schema: string; readonly relation: string; readonly column: string }[];
 }
 
 /** CatalogData indexed for lookups by name. */
@@ -83,6 +85,8 @@ export class CatalogSnapshot {
   readonly operatorsByName = new Map<string, CatalogOperator[]>();
   readonly relationsByName = new Map<string, CatalogRelation[]>();
   readonly relationsByOid = new Map<number, CatalogRelation>();
+  /** `relation` → its unique single columns, per schema. */
+  readonly uniqueKeysByRelation = new Map<string, { schema: string; column: string }[]>();
 
   constructor(readonly data: CatalogData, readonly generation: number) {
     for (const f of data.functions) {
@@ -90,6 +94,7 @@ export class CatalogSnapshot {
       this.functionsByOid.set(f.oid, f);
     }
     for (const o of data.operators) push(this.operatorsByName, o.name, o);
+    for (const k of data.uniqueKeys) push(this.uniqueKeysByRelation, k.relation, { schema: k.schema, column: k.column });
     for (const r of data.relations) {
       push(this.relationsByName, r.name, r);
       this.relationsByOid.set(r.oid, r);

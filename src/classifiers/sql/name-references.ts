@@ -29,6 +29,13 @@ export interface NameReferences {
   readonly writes: readonly string[];
   /** Types named in casts: a domain's checks or a cast function run. */
   readonly types: readonly string[];
+  /** Per UPDATE or DELETE, the columns its WHERE pins with `=`: a unique key among them bounds it to one row. */
+  readonly keyed?: readonly KeyedWrite[];
+}
+
+export interface KeyedWrite {
+  readonly relation: string;
+  readonly columns: readonly string[];
 }
 
 /** Mutable collector, merged into the result like the other facts. */
@@ -38,9 +45,10 @@ export class ReferenceSet {
   readonly attributes = new Set<string>();
   readonly writes = new Set<string>();
   readonly types = new Set<string>();
+  readonly keyed: KeyedWrite[] = [];
 
   get empty(): boolean {
-    return this.callKeys.size + this.operatorKeys.size + this.attributes.size + this.writes.size + this.types.size === 0;
+    return this.callKeys.size + this.operatorKeys.size + this.attributes.size + this.writes.size + this.types.size + this.keyed.length === 0;
   }
 
   call(ref: NameReference): void {
@@ -57,6 +65,7 @@ export class ReferenceSet {
     for (const a of other.attributes) this.attributes.add(a);
     for (const w of other.writes) this.writes.add(w);
     for (const t of other.types) this.types.add(t);
+    this.keyed.push(...other.keyed);
   }
 
   toJSON(): NameReferences {
@@ -66,6 +75,7 @@ export class ReferenceSet {
       attributes: [...this.attributes],
       writes: [...this.writes],
       types: [...this.types],
+      ...(this.keyed.length > 0 ? { keyed: this.keyed.slice() } : {}),
     };
   }
 }

@@ -53,8 +53,13 @@ export const ruleSchema = z
     match: ruleMatchSchema.prefault({}),
     risk: riskLevel.optional().describe('Set the risk level (later rules and defaults see it).'),
     require: requirementSpecSchema.optional().describe('Final requirement; the first matching rule with one wins.'),
+    max_rows: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('Writes whose row count the text does not bound are measured before they commit; more rows than this are held for approval. The first matching rule with max_rows wins.'),
   })
-  .refine((r) => r.risk !== undefined || r.require !== undefined, { message: 'a rule needs risk or require' });
+  .refine((r) => r.risk !== undefined || r.require !== undefined || r.max_rows !== undefined, { message: 'a rule needs risk, require or max_rows' });
 export type RuleConfig = z.output<typeof ruleSchema>;
 
 export const policySchema = z
@@ -69,5 +74,14 @@ export const policySchema = z
       .prefault({})
       .describe('Requirement by final risk level when no rule sets one.'),
     rules: z.array(ruleSchema).default([]).describe('Ordered rules; see docs/policy.md.'),
+    max_rows: z
+      .strictObject({
+        low: z.int().min(0).nullable().default(1000),
+        medium: z.int().min(0).nullable().default(1000),
+        high: z.int().min(0).nullable().default(null),
+        critical: z.int().min(0).nullable().default(null),
+      })
+      .prefault({})
+      .describe('Rows a write may touch before it is held for approval, by risk level, when no rule sets max_rows; null: not measured. Held writes are never run before approval.'),
   })
   .prefault({});

@@ -112,6 +112,15 @@ export const RULES = `
 SELECT ev_class::int8 AS relid, pg_catalog.pg_get_ruledef(oid) AS definition
 FROM pg_catalog.pg_rewrite WHERE rulename <> '_RETURN'`;
 
+/** Single-column unique keys (a write that pins one with `=` touches at most one row). */
+export const UNIQUE_KEYS = `
+SELECT n.nspname AS schema, c.relname AS relation, a.attname AS column
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+WHERE i.indisunique AND i.indisvalid AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND c.oid >= 16384`;
+
 export const TRIGGERS = `SELECT tgrelid::int8 AS relid, tgname AS name FROM pg_catalog.pg_trigger WHERE NOT tgisinternal`;
 
 export const RELATION_NAMES = `

@@ -31,7 +31,7 @@ export async function readCatalog(connection: CatalogConnection): Promise<Catalo
   try {
     const version = num((await connection.query('SELECT current_setting(\'server_version_num\')::int AS v')).rows[0]?.['v']);
     const run = async (sql: string, values?: unknown[]): Promise<Row[]> => (await connection.query(sql, values)).rows;
-    const [functionRows, bodyRows, aggregateRows, operatorRows, ambientRows, implicitRows, eventRows, domainRows, domainColumnRows, relationFunctionRows, viewRows, ruleRows, triggerRows] = [
+    const [functionRows, bodyRows, aggregateRows, operatorRows, ambientRows, implicitRows, eventRows, domainRows, domainColumnRows, relationFunctionRows, viewRows, ruleRows, triggerRows, keyRows] = [
       await run(Q.FUNCTIONS),
       await run(Q.functionBodies(version)),
       await run(Q.AGGREGATES),
@@ -45,6 +45,7 @@ export async function readCatalog(connection: CatalogConnection): Promise<Catalo
       await run(Q.VIEW_BASES),
       await run(Q.RULES),
       await run(Q.TRIGGERS),
+      await run(Q.UNIQUE_KEYS),
     ];
     const bodies = new Map<number, FunctionBody>();
     for (const row of bodyRows) {
@@ -88,6 +89,7 @@ export async function readCatalog(connection: CatalogConnection): Promise<Catalo
       domainFunctions: domains.byName,
       ambientFunctions,
       eventTriggerFunctions: eventRows.map((row) => num(row['fn'])),
+      uniqueKeys: keyRows.map((row) => ({ schema: String(row['schema']), relation: String(row['relation']), column: String(row['column']) })),
     };
   } finally {
     await connection.query('COMMIT');

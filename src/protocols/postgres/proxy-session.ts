@@ -24,11 +24,8 @@ import type { UpstreamLink } from './upstream-connection.js';
 import { sendUpstreamCancel } from './upstream-connection.js';
 import { StatementRefusals, unparseableRefusal } from './statement-refusal.js';
 import { UpstreamRelay } from './upstream-relay.js';
-import type { TargetCatalog } from './target-catalog.js';
-
-function catalogResolver(catalog: TargetCatalog | undefined): { resolve?: (c: Classification) => Classification } {
-  return catalog ? { resolve: (c) => catalog.refine(c) } : {};
-}
+import { WriteProbe } from './write-probe.js';
+import { measuredClassification, probeable } from './write-measure.js';
 
 /** Bytes a client may have waiting while a statement is being decided; beyond, its socket is paused. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
@@ -135,6 +132,8 @@ export class ProxySession implements Cancellable {
   private readonly classify = (text: string): Classification => this.ctx.classifier.classify(text);
   private readonly prepareEntry = (text: string): StatementEntry => ({ text, classification: this.classify(text) });
   private readonly predictStatement = (name: string) => this.protocol.predictStatement(name);
+  /** What a classification's names resolve to in the target's catalog (as is without one). */
+  private readonly resolveNames: (classification: Classification) => Classification;
 
   readonly id: string;
   readonly principal: Principal;
@@ -143,6 +142,8 @@ export class ProxySession implements Cancellable {
 
   constructor(init: SessionInit) {
     this.ctx = init.ctx;
+    const catalog = init.ctx.catalogs.get(init.target.name);
+    this.resolveNames = catalog ? (c) => catalog.refine(c) : (c) => c;
     this.client = init.client;
     this.framer = init.clientFramer;
     this.upstream = init.upstream.socket;
@@ -184,7 +185,7 @@ export class ProxySession implements Cancellable {
         if (holding) this.uncorkNow();
         this.updateClientFlow();
       },
-      ...catalogResolver(this.ctx.catalogs.get(this.target.name)),
+      resolve: this.resolveNames,
     });
     this.refusals = new StatementRefusals({
       client: this.client,
@@ -430,6 +431,43 @@ export class ProxySession implements Cancellable {
   };
 
   private afterQueryVerdict(frame: Buffer, text: string, classification: Classification, details: StatementDetails, verdict: Verdict): Promise<void> | void {
+    if (this.state !== SessionState.Ready) return;
+    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
+    if (verdict.maxRows !== undefined && probeable(this.resolveNames(classification))) return this.probeQuery(frame, text, classification, details, verdict.maxRows);
+    this.forwardQuery(frame, text, classification);
+    this.ctx.counters.statementsForwarded++;
+    this.applyReason(details);
+  }
+
+  /**
+   * A write allowed up to `limit` rows: run inside a savepoint (or a
+   * transaction of Airlock's own) and measured before it can commit (WriteProbe).
+   * Above the limit it is undone and the Gate is asked again with the measured
+   * count: approved, it runs once more, for real; refused, as any refusal.
+   */
+  private async probeQuery(frame: Buffer, text: string, classification: Classification, details: StatementDetails, limit: number): Promise<void> {
+    await this.relay.caughtUp();
+    if (this.state !== SessionState.Ready) return;
+    if (this.relay.status === TxStatus.Failed || this.relay.unsynced) {
+      // It fails unread in a failed transaction; an unsynced batch cannot be wrapped: the classifier's risk stands.
+      this.forwardQuery(frame, text, classification);
+      return;
+    }
+    this.uncorkNow();
+    const probe = new WriteProbe({ relay: this.relay, upstream: this.upstream, client: this.client, protocol: this.protocol, prepareEntry: this.prepareEntry, live: () => this.state === SessionState.Ready });
+    const outcome = await probe.run(() => {
+      this.upstream.write(frame);
+      this.protocol.sentQuery(readStatementEffects(classification), text);
+    }, limit);
+    if (outcome.kind === 'gone' || this.state !== SessionState.Ready) return;
+    this.ctx.counters.writesMeasured++;
+    if (outcome.kind === 'done') {
+      this.ctx.counters.statementsForwarded++;
+      this.applyReason(details);
+      return;
+    }
+    const measured = measuredClassification(classification, outcome.rows, outcome.impact, limit);
+    const verdict = await this.gate.check({ command: text, classification: measured }, this.reasonFor(details));
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
     this.forwardQuery(frame, text, classification);

@@ -5,6 +5,8 @@ export class ProxyCounters {
   authenticationFailures = 0;
   upstreamFailures = 0;
   statementsForwarded = 0;
+  /** Writes run inside a savepoint to count their rows before they could commit. */
+  writesMeasured = 0;
   statementsHeld = 0;
   statementsRejected = 0;
   cancelRequests = 0;
@@ -19,6 +21,7 @@ export interface PostgresProxyStats {
   readonly authenticationFailures: number;
   readonly upstreamFailures: number;
   readonly statementsForwarded: number;
+  readonly writesMeasured: number;
   readonly statementsHeld: number;
   readonly statementsRejected: number;
   readonly cancelRequests: number;

@@ -23,6 +23,8 @@ export class UpstreamRelay {
   fatalSeen = false;
   private swallowing = false;
   private onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null;
+  /** Copies of a swallowed round's messages (all but its ReadyForQuery), kept for the client (write-probe.ts). */
+  private capture: Buffer[] | null = null;
   private swallowDone: ((status: number) => void) | null = null;
   private caughtUpWaiter: (() => void) | null = null;
 
@@ -73,9 +75,10 @@ export class UpstreamRelay {
    * resolves with the status of its ReadyForQuery; its answers never reach
    * the client, except DataRows handed to `onRow`.
    */
-  ownRound(upstream: Socket, round: Buffer, onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null): Promise<number> {
+  ownRound(upstream: Socket, round: Buffer, onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null, capture: Buffer[] | null = null): Promise<number> {
     this.swallowing = true;
     this.onRow = onRow;
+    this.capture = capture;
     this.unsynced = false;
     this.outstanding++;
     const done = new Promise<number>((resolve) => {
@@ -134,6 +137,7 @@ export class UpstreamRelay {
         if (this.swallowing) {
           this.swallowing = false;
           this.onRow = null;
+          this.capture = null;
           swallowedStatus = this.status;
           forward = false;
         }
@@ -142,6 +146,7 @@ export class UpstreamRelay {
         if (code === ServerCode.DataRow && this.onRow) this.onRow(buffer, framer.bodyStart, framer.frameEnd);
         // Asynchronous messages still belong to the client.
         forward = code === ServerCode.NotificationResponse || code === ServerCode.ParameterStatus;
+        if (!forward && this.capture) this.capture.push(Buffer.from(buffer.subarray(framer.frameStart, framer.frameEnd)));
       } else if (code === ServerCode.ErrorResponse) {
         const severity = readErrorFields(buffer, framer.bodyStart, framer.frameEnd);
         const level = severity.get('V') ?? severity.get('S');

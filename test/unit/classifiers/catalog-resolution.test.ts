@@ -26,7 +26,7 @@ const builtin = (name: string, nargs: number, extra: Partial<CatalogFunction> = 
   fn({ name, nargs, schema: 'pg_catalog', trusted: true, language: 'internal', oid: nextOid++, ...extra });
 
 function data(partial: Partial<CatalogData>): CatalogData {
-  return { functions: [], operators: [], relations: [], domainFunctions: new Map(), ambientFunctions: [], eventTriggerFunctions: [], ...partial };
+  return { functions: [], operators: [], relations: [], domainFunctions: new Map(), ambientFunctions: [], eventTriggerFunctions: [], uniqueKeys: [], ...partial };
 }
 
 describe('catalog resolution (unit, no database)', () => {

@@ -1,0 +1,31 @@
+import type { Classification } from '../../gate/action.js';
+import { maxRisk } from '../../policy/risk-level.js';
+
+/**
+ * Flags of effects a rollback cannot undo, or code whose effects Airlock
+ * cannot see: such a write is not run before its verdict is final, so its
+ * classifier risk stands instead of a measurement.
+ */
+const NOT_UNDOABLE = ['dangerous_function', 'user_function', 'function_writes', 'copy_', 'dynamic_sql', 'unanalysable', 'notify'];
+
+/** A single write statement whose only effects are rows, which a savepoint can take back. */
+export function probeable(classification: Classification): boolean {
+  if (classification.facts.flags.includes('multi_statement')) return false;
+  for (const flag of classification.facts.flags) {
+    for (const prefix of NOT_UNDOABLE) if (flag.startsWith(prefix)) return false;
+  }
+  return classification.facts.flags.includes('rows_unbounded');
+}
+
+/**
+ * The classification of a write measured above its limit: what it would do,
+ * for approvers, and a risk that the policy holds (high, as any write that
+ * hits more rows than it should).
+ */
+export function measuredClassification(classification: Classification, rows: number, impact: string, limit: number): Classification {
+  const flags = [...classification.facts.flags.filter((f) => f !== 'rows_unbounded'), 'rows_measured', 'rows_over_limit', `rows:${rows}`, `row_limit:${limit}`].sort();
+  return {
+    risk: maxRisk(classification.risk, 'high'),
+    facts: { ...classification.facts, flags, impact },
+  };
+}

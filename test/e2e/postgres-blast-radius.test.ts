@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
+import { direct, psql, uniqueName } from '../support/pg-clients.js';
+import { requirePostgres, waitFor } from '../support/services.js';
+
+type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
+
+const ROWS = 10_001;
+
+/**
+ * A write the text does not bound is measured before it can commit: run
+ * inside a savepoint (or a transaction of Airlock's own), its rows counted by
+ * PostgreSQL, undone and held for approval above the policy's max_rows. The
+ * checks read the real table over a direct connection.
+ */
+describe('e2e: blast radius of writes, measured before they commit', () => {
+  let airlock: Instance;
+  let aliceToken: string;
+  let bobToken: string;
+  const table = uniqueName('blast');
+
+  before(async () => {
+    airlock = await startTestAirlock(`
+${REAL_POSTGRES_TARGET}
+policy:
+  defaults:
+    low: allow
+    medium: allow
+    high: { approval: { approvers: approvers, count: 1 } }
+    critical: { deny: "critical is denied in this test" }
+`);
+    aliceToken = await airlock.token('alice', ['engineers']);
+    bobToken = await airlock.token('bob', ['approvers']);
+  });
+  after(async () => {
+    await airlock?.shutdown('test done');
+    await direct((c) => c.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => undefined);
+  });
+
+  async function reset(): Promise<void> {
+    await direct(async (c) => {
+      await c.query(`DROP TABLE IF EXISTS ${table}`);
+      await c.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
+      await c.query(`INSERT INTO ${table} SELECT g, CASE WHEN g = 1 THEN 'one' ELSE 'many' END FROM generate_series(1, ${ROWS}) g`);
+    });
+  }
+
+  const count = (): Promise<number> => direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number);
+
+  function env(): NodeJS.ProcessEnv {
+    const address = airlock.postgres as { host: string; port: number };
+    return { ...process.env, PGHOST: address.host, PGPORT: String(address.port), PGUSER: 'alice', PGDATABASE: 'app', PGPASSWORD: aliceToken, PGSSLMODE: 'disable' };
+  }
+
+  const heldId = (stderr: string): string | null => /held for approval \(id ([^)]+)\)/.exec(stderr)?.[1] ?? null;
+
+  async function view(id: string): Promise<{ action: { hash: string; facts: { impact?: string } } }> {
+    const headers = { authorization: `Bearer ${bobToken}` };
+    return (await (await fetch(`${airlock.url}/v1/approvals/${id}`, { headers })).json()) as { action: { hash: string; facts: { impact?: string } } };
+  }
+
+  async function decide(id: string, decision: 'approve' | 'deny'): Promise<void> {
+    const { action } = await view(id);
+    const headers = { authorization: `Bearer ${bobToken}`, 'content-type': 'application/json' };
+    const response = await fetch(`${airlock.url}/v1/approvals/${id}/${decision}`, { method: 'POST', headers, body: JSON.stringify({ action_hash: action.hash, reason: 'e2e' }) });
+    assert.equal(response.status, 200);
+  }
+
+  it('holds a DELETE of 10,000 rows with the count shown, deletes nothing until approved, then once', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `DELETE FROM ${table} WHERE id > 1`]);
+    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    assert.match(run.stderr, /would delete 10,000 rows of (public\.)?blast_/);
+    const id = heldId(run.stderr) as string;
+    assert.match((await view(id)).action.facts.impact ?? '', /would delete 10,000 rows/);
+    assert.equal(await count(), ROWS, 'nothing deleted while held');
+    await decide(id, 'approve');
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /DELETE 10000/);
+    assert.equal(await count(), 1);
+  });
+
+  it('runs a write of one row at once, measured inside its own transaction, and returns its rows', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const result = await psql(env(), ['-At', '-v', 'ON_ERROR_STOP=1', '-c', `DELETE FROM ${table} WHERE v = 'one' RETURNING id, v`]).done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), '1|one\nDELETE 1');
+    assert.doesNotMatch(result.stderr, /held/);
+    assert.equal(await count(), ROWS - 1);
+  });
+
+  it('inside BEGIN ... COMMIT, a denied write leaves the transaction failed as PostgreSQL would: nothing commits', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const run = psql(env(), ['-v', 'VERBOSITY=verbose'], `BEGIN;\nINSERT INTO ${table} VALUES (0, 'zero');\nDELETE FROM ${table} WHERE v = 'many';\nCOMMIT;\n`);
+    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    assert.equal(await count(), ROWS);
+    await decide(heldId(run.stderr) as string, 'deny');
+    const result = await run.done;
+    assert.match(result.stderr, /ERROR: {2}42501/);
+    assert.match(result.stdout, /ROLLBACK/);
+    assert.equal(await count(), ROWS, 'the INSERT before it rolled back with the transaction');
+  });
+
+  it('inside BEGIN ... COMMIT, an approved write runs once in the same transaction, which then commits everything', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const script = `BEGIN;\nINSERT INTO ${table} VALUES (0, 'zero');\nDELETE FROM ${table} WHERE v = 'many';\nSELECT count(*) AS inside FROM ${table};\nCOMMIT;\n`;
+    const run = psql(env(), ['-At', '-v', 'ON_ERROR_STOP=1'], script);
+    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    await decide(heldId(run.stderr) as string, 'approve');
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n'), ['BEGIN', 'INSERT 0 1', 'DELETE 10000', '2', 'COMMIT']);
+    assert.equal(await count(), 2);
+  });
+
+  it('a write that fails while measured fails exactly as it would: same error, same transaction state', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const autocommit = await psql(env(), ['-At'], `DELETE FROM ${table} WHERE id / 0 = 1;\nSELECT 'after';\n`).done;
+    assert.match(autocommit.stderr, /division by zero/);
+    assert.match(autocommit.stdout, /after/);
+    const inside = await psql(env(), ['-At', '-v', 'VERBOSITY=verbose'], `BEGIN;\nUPDATE ${table} SET v = 'x' WHERE id / 0 = 1;\nSELECT 'inside';\nROLLBACK;\nSELECT 'done';\n`).done;
+    assert.match(inside.stderr, /22012/);
+    assert.match(inside.stderr, /25P02/, 'the transaction is failed, as PostgreSQL leaves it');
+    assert.match(inside.stdout, /done/);
+    assert.equal(await count(), ROWS);
+  });
+
+  it('within the limit inside a transaction, the savepoint is released and a later ROLLBACK undoes the write', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const result = await psql(env(), ['-At', '-v', 'ON_ERROR_STOP=1'], `BEGIN;\nSAVEPOINT mine;\nUPDATE ${table} SET v = 'changed' WHERE id <= 3;\nROLLBACK TO SAVEPOINT mine;\nSELECT count(*) FROM ${table} WHERE v = 'changed';\nUPDATE ${table} SET v = 'changed' WHERE id <= 5;\nCOMMIT;\n`).done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n'), ['BEGIN', 'SAVEPOINT', 'UPDATE 3', 'ROLLBACK', '0', 'UPDATE 5', 'COMMIT']);
+    assert.equal(await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table} WHERE v = 'changed'`)).rows[0].n), 5);
+  });
+
+  it('an over-limit write whose client disconnects while held is withdrawn, and stays undone', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const keyed = await psql(env(), ['-At', '-v', 'ON_ERROR_STOP=1', '-c', `UPDATE ${table} SET v = 'k' WHERE id = 7`]).done;
+    assert.equal(keyed.code, 0, keyed.stderr);
+    const run = psql(env(), ['-c', `UPDATE ${table} SET v = 'all' WHERE id > 0`]);
+    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    assert.match(run.stderr, /would update 10,001 rows/);
+    run.child.kill();
+    await run.done;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table} WHERE v = 'all'`)).rows[0].n), 0);
+    assert.equal(await direct(async (c) => (await c.query(`SELECT v FROM ${table} WHERE id = 7`)).rows[0].v), 'k');
+  });
+});
