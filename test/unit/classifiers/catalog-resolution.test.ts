@@ -141,3 +141,33 @@ describe('catalog resolution (unit, no database)', () => {
     assert.equal(resolve(catalog, 'DROP TABLE t').risk, 'critical');
   });
 });
+
+describe('catalog resolution: writes bounded by a unique key', () => {
+  let classifier: SqlClassifier;
+  before(async () => {
+    classifier = await createSqlClassifier({ cacheSize: 0 });
+  });
+  const keyed = (sql: string, extra: Partial<CatalogData> = {}) => {
+    const catalog: CatalogData = { functions: [], operators: [], relations: [], domainFunctions: new Map(), ambientFunctions: [], eventTriggerFunctions: [], uniqueKeys: [{ schema: 'public', relation: 'accounts', column: 'aid' }], ...extra };
+    return new CatalogResolution(new CatalogSnapshot(catalog, 1), (code) => classifier.classifyStored(code)).refine(classifier.classify(sql)).facts.flags.includes('write_by_key');
+  };
+
+  it('marks UPDATE and DELETE that pin a unique column with =', () => {
+    assert.equal(keyed('UPDATE accounts SET abalance = abalance + 1 WHERE aid = 7'), true);
+    assert.equal(keyed('UPDATE public.accounts SET x = 1 WHERE aid = $1 AND bid = 3'), true);
+    assert.equal(keyed('DELETE FROM accounts a WHERE a.aid = 42'), true);
+  });
+
+  it('does not mark anything else', () => {
+    assert.equal(keyed('UPDATE accounts SET x = 1 WHERE aid > 7'), false);
+    assert.equal(keyed('UPDATE accounts SET x = 1 WHERE aid = 7 OR bid = 1'), false);
+    assert.equal(keyed('UPDATE accounts SET x = 1 WHERE aid = bid'), false, 'a column compared to a column');
+    assert.equal(keyed('UPDATE accounts SET x = 1 WHERE bid = 7'), false, 'not a unique column');
+    assert.equal(keyed('UPDATE other SET x = 1 WHERE aid = 7'), false, 'another table');
+    assert.equal(keyed('UPDATE elsewhere.accounts SET x = 1 WHERE aid = 7'), false, 'another schema');
+    assert.equal(keyed('UPDATE accounts SET x = 1 WHERE aid OPERATOR(public.=) 7'), false, 'a user equality');
+    assert.equal(keyed('WITH d AS (DELETE FROM accounts WHERE aid = 1 RETURNING *) SELECT * FROM d'), false, 'a write in a CTE');
+    const trigger = { oid: 1, schema: 'public', name: 'accounts', readFunctions: [], writeFunctions: [], baseRelations: [], rules: [], triggers: ['t'] };
+    assert.equal(keyed('UPDATE accounts SET x = 1 WHERE aid = 7', { relations: [trigger] }), false, 'user code runs with it');
+  });
+});
