@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
 import { direct, psql, uniqueName } from '../support/pg-clients.js';
 import { requirePostgres, waitFor } from '../support/services.js';
@@ -139,6 +140,32 @@ policy:
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.stdout.trim().split('\n'), ['BEGIN', 'SAVEPOINT', 'UPDATE 3', 'ROLLBACK', '0', 'UPDATE 5', 'COMMIT']);
     assert.equal(await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table} WHERE v = 'changed'`)).rows[0].n), 5);
+  });
+
+  it('measures extended-protocol writes (a driver with parameters) the same way', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const address = airlock.postgres as { host: string; port: number };
+    const client = new pg.Client({ host: address.host, port: address.port, user: 'alice', database: 'app', password: aliceToken });
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(`${n.message ?? ''}\n${n.detail ?? ''}`));
+    await client.connect();
+    try {
+      const small = await client.query(`UPDATE ${table} SET v = $1 WHERE id <= $2 RETURNING id`, ['few', 3]);
+      assert.equal(small.rowCount, 3);
+      assert.deepEqual(small.rows.map((r: { id: number }) => r.id).sort(), [1, 2, 3]);
+      const big = client.query(`DELETE FROM ${table} WHERE id > $1`, [1]);
+      await waitFor(() => notices.some((n) => heldId(n) !== null), 15_000, 'the hold notice');
+      assert.ok(notices.some((n) => /would delete 10,000 rows/.test(n)), notices.join(' | '));
+      assert.equal(await count(), ROWS);
+      await decide(heldId(notices.find((n) => heldId(n) !== null) as string) as string, 'approve');
+      assert.equal((await big).rowCount, 10_000);
+      assert.equal(await count(), 1);
+      // The session goes on as usual with the unnamed statement and portal of its own.
+      assert.equal((await client.query('SELECT $1::int AS n', [5])).rows[0].n, 5);
+    } finally {
+      await client.end();
+    }
   });
 
   it('an over-limit write whose client disconnects while held is withdrawn, and stays undone', async (t) => {

@@ -520,7 +520,61 @@ export class ProxySession implements Cancellable {
   private afterBatchVerdict(sync: boolean, entries: readonly StatementEntry[], verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(refusalOf(verdict), sync);
+    if (verdict.maxRows !== undefined && sync && entries.length === 1 && this.batchProbeable(entries[0] as StatementEntry)) {
+      return this.probeBatch(entries[0] as StatementEntry, verdict.maxRows);
+    }
     this.forwardBatch(sync, entries);
+  }
+
+  /**
+   * One write in a Sync-terminated batch that prepares no named statement
+   * (which a rerun after approval would prepare twice) is measured like a
+   * simple Query; any other batch keeps the classifier's risk.
+   */
+  private batchProbeable(entry: StatementEntry): boolean {
+    for (const message of this.batch.sent) if (message.kind === Sent.Parse && message.name !== '') return false;
+    return probeable(this.resolveNames(entry.classification));
+  }
+
+  /** The extended-protocol form of probeQuery: the batch is measured, then stands, or is undone and asked about again. */
+  private async probeBatch(entry: StatementEntry, limit: number): Promise<void> {
+    const batch = this.batch;
+    const parts = batch.bytes();
+    // A copy: the client's buffer may be reused while the batch waits for a second verdict.
+    const bytes = Buffer.from(Array.isArray(parts) ? Buffer.concat(parts) : parts);
+    const sent = batch.sent.slice();
+    batch.reset();
+    await this.relay.caughtUp();
+    if (this.state !== SessionState.Ready) return;
+    const send = (): void => {
+      this.upstream.write(bytes);
+      for (const message of sent) this.protocol.sent(message);
+      this.protocol.sentSync();
+    };
+    if (this.relay.status === TxStatus.Failed || this.relay.unsynced) {
+      send();
+      this.relay.expectReady();
+      return;
+    }
+    this.uncorkNow();
+    const probe = new WriteProbe({ relay: this.relay, upstream: this.upstream, client: this.client, protocol: this.protocol, prepareEntry: this.prepareEntry, live: () => this.state === SessionState.Ready });
+    const outcome = await probe.run(send, limit);
+    if (outcome.kind === 'gone' || this.state !== SessionState.Ready) return;
+    this.ctx.counters.writesMeasured++;
+    const details = readStatementDetails(entry.classification);
+    if (outcome.kind === 'done') {
+      this.ctx.counters.statementsForwarded++;
+      this.applyReason(details);
+      return;
+    }
+    const measured = measuredClassification(entry.classification, outcome.rows, outcome.impact, limit);
+    const verdict = await this.gate.check({ command: entry.text, classification: measured }, this.reasonFor(details));
+    if (this.state !== SessionState.Ready) return;
+    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
+    send();
+    this.relay.expectReady();
+    this.ctx.counters.statementsForwarded++;
+    this.applyReason(details);
   }
 
   private forwardBatch(sync: boolean, entries: readonly StatementEntry[] | null): void {
