@@ -9,7 +9,7 @@ export interface ApprovalJson {
   eligible: string;
   progress: string | null;
   mfa_required: boolean;
-  action: { hash: string; protocol: string; target: string; command: string; risk: string; rules: string[]; source: string };
+  action: { hash: string; protocol: string; target: string; command: string; risk: string; rules: string[]; source: string; facts?: { impact?: string } };
   votes: { approver: string; decision: string; reason?: string }[];
   resolution: { status: string; reason: string; by: string[] } | null;
 }
@@ -24,6 +24,8 @@ export function formatApproval(a: ApprovalJson): string {
     `  deciders:  ${a.eligible}${a.progress ? `, so far ${a.progress}` : ''}${a.mfa_required && a.kind === 'approval' ? ', with TOTP' : ''}`,
     `  command:   ${a.action.command.split('\n').join('\n             ')}`,
   ];
+  // Measured before it could commit (a write over its row limit).
+  if (a.action.facts?.impact) lines.splice(lines.length - 1, 0, `  impact:    ${a.action.facts.impact}`);
   if (a.resolution) lines.push(`  outcome:   ${a.resolution.status}: ${a.resolution.reason}`);
   return lines.join('\n');
 }

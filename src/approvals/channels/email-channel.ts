@@ -118,6 +118,7 @@ function bodyOf(record: ApprovalRecord, links: ApprovalLinks): string {
     '',
     `    ${maskSecrets(record.action.command).replace(/\n/g, '\n    ')}`,
     '',
+    ...(record.action.facts.impact ? [`Measured: ${record.action.facts.impact}`] : []),
     `Rules: ${record.action.rules.join(', ') || '-'}`,
     `Expires: ${new Date(record.expiresAt).toISOString()}`,
     '',

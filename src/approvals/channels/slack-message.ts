@@ -145,6 +145,9 @@ export function requestMessage(record: ApprovalRecord, links: Pick<ApprovalLinks
   if (record.reason) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${truncateEscaped(record.reason, SECTION_MAX - 12)}` } });
   }
+  if (record.action.facts.impact) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Measured before commit*\n${truncateEscaped(record.action.facts.impact, SECTION_MAX - 30)}` } });
+  }
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: commandBlockText(record.action.command) } });
   blocks.push({
     type: 'context',

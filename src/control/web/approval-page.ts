@@ -18,6 +18,7 @@ ${SIGN_IN_MARKUP}
     <dt>Risk</dt><dd id="f-risk"></dd>
     <dt>Rules</dt><dd id="f-rules"></dd>
     <dt>Requester's reason</dt><dd id="f-reason"></dd>
+    <dt id="f-impact-title" hidden>Measured before commit</dt><dd id="f-impact" hidden></dd>
     <dt>Who may decide</dt><dd id="f-eligible"></dd>
     <dt>Progress</dt><dd id="f-progress"></dd>
     <dt>Expires</dt><dd id="f-expiry"></dd>
@@ -129,6 +130,10 @@ function render(view) {
   setText(risk, view.action.risk);
   setText(byId('f-rules'), view.action.rules.length ? view.action.rules.join(', ') : '(defaults)');
   setText(byId('f-reason'), view.reason || '(none given)');
+  var impact = view.action.facts && view.action.facts.impact;
+  byId('f-impact-title').hidden = !impact;
+  byId('f-impact').hidden = !impact;
+  setText(byId('f-impact'), impact || '');
   setText(byId('f-eligible'), view.eligible + (view.kind === 'approval' && view.mfa_required ? ' (with their TOTP code)' : ''));
   setText(byId('f-progress'), view.progress ? progressText(view.progress) : (pending ? 'waiting for the requester' : '-'));
   setText(byId('f-id'), view.id);
