@@ -84,11 +84,17 @@ export class PolicyEngine {
    * How many rows an allowed write may touch before it commits, or undefined
    * when it is not measured: its text bounds it (VALUES, a unique key), it
    * was measured already, or no limit applies. The first matching rule with
-   * `max_rows` wins over the default for the risk level.
+   * `max_rows` wins over the default for the risk level. For a read, the rows
+   * it may return, set by rules only.
    */
   rowLimit(input: PolicyInput): number | undefined {
     const flags = input.classification.facts.flags;
-    if (!flags.includes(ROWS_UNBOUNDED) || flags.includes(WRITE_BY_KEY) || flags.includes(MEASURED)) return undefined;
+    if (flags.includes(MEASURED)) return undefined;
+    const write = flags.includes(ROWS_UNBOUNDED);
+    if (write && flags.includes(WRITE_BY_KEY)) return undefined;
+    // Reads are capped only where a rule says so (the rows returned: an unbounded SELECT * of a large table).
+    const read = !write && !flags.includes('writes') && input.classification.facts.kinds.includes('select');
+    if (!write && !(read && this.anyRuleMaxRows)) return undefined;
     let risk = input.classification.risk;
     if (this.anyRuleMaxRows) {
       for (const rule of this.rules) {
@@ -97,7 +103,7 @@ export class PolicyEngine {
         if (rule.maxRows !== undefined) return rule.maxRows;
       }
     }
-    return this.maxRowsDefaults[risk] ?? undefined;
+    return write ? (this.maxRowsDefaults[risk] ?? undefined) : undefined;
   }
 
   /** One level up: allow -> step_up -> approval (the high default) -> approval with approver MFA. */

@@ -25,7 +25,8 @@ import { sendUpstreamCancel } from './upstream-connection.js';
 import { StatementRefusals, unparseableRefusal } from './statement-refusal.js';
 import { UpstreamRelay } from './upstream-relay.js';
 import { WriteProbe } from './write-probe.js';
-import { measuredClassification, probeable } from './write-measure.js';
+import { cappableRead, estimable, measuredClassification, probeable } from './write-measure.js';
+import { estimateRows, rowCapRefusal } from './read-cap.js';
 
 /** Bytes a client may have waiting while a statement is being decided; beyond, its socket is paused. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
@@ -433,7 +434,11 @@ export class ProxySession implements Cancellable {
   private afterQueryVerdict(frame: Buffer, text: string, classification: Classification, details: StatementDetails, verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
-    if (verdict.maxRows !== undefined && probeable(this.resolveNames(classification))) return this.probeQuery(frame, text, classification, details, verdict.maxRows);
+    if (verdict.maxRows !== undefined) {
+      const resolved = this.resolveNames(classification);
+      if (probeable(resolved)) return this.probeQuery(frame, text, classification, details, verdict.maxRows);
+      if (cappableRead(resolved)) return this.cappedQuery(frame, text, classification, details, verdict.maxRows, estimable(resolved));
+    }
     this.forwardQuery(frame, text, classification);
     this.ctx.counters.statementsForwarded++;
     this.applyReason(details);
@@ -473,6 +478,42 @@ export class ProxySession implements Cancellable {
     this.forwardQuery(frame, text, classification);
     this.ctx.counters.statementsForwarded++;
     this.applyReason(details);
+  }
+
+  /**
+   * A read a rule caps at `limit` rows: held first when PostgreSQL's estimate
+   * is above it (approved, it runs uncapped), else run with the cap, stopped
+   * (and cancelled upstream) past it.
+   */
+  private async cappedQuery(frame: Buffer, text: string, classification: Classification, details: StatementDetails, limit: number, estimate: boolean): Promise<void> {
+    await this.relay.caughtUp();
+    if (this.state !== SessionState.Ready) return;
+    if (estimate && this.relay.status !== TxStatus.Failed && !this.relay.unsynced) {
+      this.uncorkNow();
+      const rows = await estimateRows({ relay: this.relay, upstream: this.upstream, protocol: this.protocol, prepareEntry: this.prepareEntry }, text);
+      if (this.state !== SessionState.Ready) return;
+      if (rows !== undefined && rows > limit) {
+        const impact = `would return about ${Math.round(rows).toLocaleString('en-US')} rows (PostgreSQL's estimate), over max_rows ${limit.toLocaleString('en-US')}`;
+        const verdict = await this.gate.check({ command: text, classification: measuredClassification(classification, Math.round(rows), impact, limit) }, this.reasonFor(details));
+        if (this.state !== SessionState.Ready) return;
+        if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
+        this.forwardQuery(frame, text, classification);
+        this.ctx.counters.statementsForwarded++;
+        this.applyReason(details);
+        return;
+      }
+    }
+    this.capNextAnswer(limit);
+    this.forwardQuery(frame, text, classification);
+    this.ctx.counters.statementsForwarded++;
+    this.applyReason(details);
+  }
+
+  private capNextAnswer(limit: number): void {
+    this.relay.capRows(limit, rowCapRefusal(limit), () => {
+      this.log.info({ limit }, 'a read passed its max_rows; cancelling it upstream');
+      sendUpstreamCancel(this.target, this.upstreamKey.processId, this.upstreamKey.secretKey, this.log);
+    });
   }
 
   private forwardQuery(frame: Buffer, text: string, classification: Classification | null): void {
@@ -520,8 +561,17 @@ export class ProxySession implements Cancellable {
   private afterBatchVerdict(sync: boolean, entries: readonly StatementEntry[], verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(refusalOf(verdict), sync);
-    if (verdict.maxRows !== undefined && sync && entries.length === 1 && this.batchProbeable(entries[0] as StatementEntry)) {
-      return this.probeBatch(entries[0] as StatementEntry, verdict.maxRows);
+    if (verdict.maxRows !== undefined && sync && entries.length === 1) {
+      const entry = entries[0] as StatementEntry;
+      if (this.batchProbeable(entry)) return this.probeBatch(entry, verdict.maxRows);
+      if (cappableRead(this.resolveNames(entry.classification))) {
+        const limit = verdict.maxRows;
+        return this.relay.caughtUp().then(() => {
+          if (this.state !== SessionState.Ready) return;
+          this.capNextAnswer(limit);
+          this.forwardBatch(sync, entries);
+        });
+      }
     }
     this.forwardBatch(sync, entries);
   }

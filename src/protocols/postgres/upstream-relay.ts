@@ -5,6 +5,14 @@ import { FRAME_ERROR, FRAME_READY, type MessageFramer } from './message-framer.j
 import type { ProtocolState } from './protocol-state.js';
 import { readParameterStatus } from './server-messages.js';
 
+interface RowCap {
+  readonly limit: number;
+  rows: number;
+  readonly refusal: Buffer;
+  readonly onExceeded: () => void;
+  exceeded: boolean;
+}
+
 /**
  * Relays upstream messages to the client as they are, framing them only to
  * see the few that matter: ReadyForQuery (transaction status, and how many
@@ -30,6 +38,8 @@ export class UpstreamRelay {
 
   /** Set once the session must end: nothing more is relayed. */
   private stopped = false;
+  /** A cap on the rows of the statement being answered (read-caps.ts); null when none applies. */
+  private cap: RowCap | null = null;
 
   constructor(
     private readonly framer: MessageFramer,
@@ -46,6 +56,16 @@ export class UpstreamRelay {
     private readonly onParameterStatus: (name: string, value: string) => boolean,
   ) {
     this.status = initialStatus;
+  }
+
+  /**
+   * Caps the rows the next statement's answer may carry: past `limit`
+   * DataRows, the rest are not relayed, `onExceeded` is told once (the
+   * session cancels the statement upstream) and the statement's own end
+   * (CommandComplete or the cancel's error) is replaced by `refusal`.
+   */
+  capRows(limit: number, refusal: Buffer, onExceeded: () => void): void {
+    this.cap = { limit, rows: 0, refusal, onExceeded, exceeded: false };
   }
 
   /** Relays nothing more (the session is ending). */
@@ -131,6 +151,24 @@ export class UpstreamRelay {
         }
       }
       let forward = true;
+      let replacement: Buffer | null = null;
+      const cap = this.cap;
+      if (cap !== null && !this.swallowing) {
+        if (code === ServerCode.DataRow) {
+          if (++cap.rows > cap.limit) {
+            forward = false;
+            if (!cap.exceeded) {
+              cap.exceeded = true;
+              cap.onExceeded();
+            }
+          }
+        } else if (cap.exceeded && (code === ServerCode.CommandComplete || code === ServerCode.ErrorResponse)) {
+          forward = false;
+          replacement = cap.refusal;
+        } else if (code === ServerCode.ReadyForQuery) {
+          this.cap = null;
+        }
+      }
       if (code === ServerCode.ReadyForQuery) {
         this.status = framer.frameEnd > framer.bodyStart ? (buffer[framer.bodyStart] as number) : TxStatus.Idle;
         if (this.outstanding > 0) this.outstanding--;
@@ -159,6 +197,12 @@ export class UpstreamRelay {
           runStart = framer.frameStart;
           runEnd = framer.frameEnd;
         }
+      } else if (replacement !== null) {
+        // In order: what was relayed before it, then Airlock's answer in its place.
+        if (runStart >= 0) this.client.write(buffer.subarray(runStart, runEnd));
+        runStart = -1;
+        runEnd = -1;
+        this.client.write(replacement);
       }
     }
     if (runStart >= 0) this.client.write(buffer.subarray(runStart, runEnd));

@@ -17,6 +17,20 @@ export function probeable(classification: Classification): boolean {
   return classification.facts.flags.includes('rows_unbounded');
 }
 
+/** A single read (no write anywhere in it): its rows can be counted as they are relayed. */
+export function cappableRead(classification: Classification): boolean {
+  const { flags, kinds } = classification.facts;
+  return !flags.includes('multi_statement') && !flags.includes('writes') && kinds.includes('select');
+}
+
+/** Planning it runs no code Airlock did not read (EXPLAIN folds constants, which can call functions). */
+export function estimable(classification: Classification): boolean {
+  for (const flag of classification.facts.flags) {
+    for (const prefix of NOT_UNDOABLE) if (flag.startsWith(prefix)) return false;
+  }
+  return true;
+}
+
 /**
  * The classification of a write measured above its limit: what it would do,
  * for approvers, and a risk that the policy holds (high, as any write that
