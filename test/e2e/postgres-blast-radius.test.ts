@@ -163,9 +163,31 @@ policy:
       assert.equal(await count(), 1);
       // The session goes on as usual with the unnamed statement and portal of its own.
       assert.equal((await client.query('SELECT $1::int AS n', [5])).rows[0].n, 5);
+      // A named prepared statement is measured too, and still prepared once after an approved rerun.
+      await reset();
+      notices.length = 0;
+      const named = client.query({ name: 'wipe_many', text: `UPDATE ${table} SET v = $1 WHERE id > $2`, values: ['named', 1] });
+      await waitFor(() => notices.some((n) => heldId(n) !== null), 15_000, 'the hold notice');
+      assert.ok(notices.some((n) => /would update 10,000 rows/.test(n)), notices.join(' | '));
+      await decide(heldId(notices.find((n) => heldId(n) !== null) as string) as string, 'approve');
+      assert.equal((await named).rowCount, 10_000);
+      const again = await client.query({ name: 'wipe_many', text: `UPDATE ${table} SET v = $1 WHERE id > $2`, values: ['again', 10_000] });
+      assert.equal(again.rowCount, 1);
     } finally {
       await client.end();
     }
+  });
+
+  it('a write sent with other statements in one query cannot be measured, so it is held', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    await reset();
+    const run = psql(env(), ['-At', '-v', 'VERBOSITY=verbose', '-c', `DELETE FROM ${table} WHERE id IN (id); SELECT 1`]);
+    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    assert.match(run.stderr, /could not be measured/);
+    await decide(heldId(run.stderr) as string, 'deny');
+    const result = await run.done;
+    assert.match(result.stderr, /42501/);
+    assert.equal(await count(), ROWS);
   });
 
   it('an over-limit write whose client disconnects while held is withdrawn, and stays undone', async (t) => {

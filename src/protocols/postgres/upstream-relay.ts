@@ -60,9 +60,10 @@ export class UpstreamRelay {
 
   /**
    * Caps the rows the next statement's answer may carry: past `limit`
-   * DataRows, the rest are not relayed, `onExceeded` is told once (the
-   * session cancels the statement upstream) and the statement's own end
-   * (CommandComplete or the cancel's error) is replaced by `refusal`.
+   * DataRows, the rest are read and dropped, `onExceeded` is told once, and
+   * the statement's own end (CommandComplete or an error) is replaced by
+   * `refusal`. The statement is not cancelled: a CancelRequest can arrive
+   * after it ended and cancel the next one instead.
    */
   capRows(limit: number, refusal: Buffer, onExceeded: () => void): void {
     this.cap = { limit, rows: 0, refusal, onExceeded, exceeded: false };

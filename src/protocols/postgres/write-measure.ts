@@ -17,6 +17,26 @@ export function probeable(classification: Classification): boolean {
   return classification.facts.flags.includes('rows_unbounded');
 }
 
+/**
+ * A write that would be measured but for how it was sent (with other
+ * statements in one Query, in a batch that prepares a named statement or ends
+ * in Flush): sending it another way must not skip the measurement.
+ */
+export function unmeasurableWrite(classification: Classification): boolean {
+  const { flags } = classification.facts;
+  if (!flags.includes('rows_unbounded')) return false;
+  for (const flag of flags) {
+    for (const prefix of NOT_UNDOABLE) if (flag.startsWith(prefix)) return false;
+  }
+  return true;
+}
+
+/** What the policy sees for a write that could not be measured: held like one over its limit. */
+export function unmeasuredClassification(classification: Classification, why: string): Classification {
+  const flags = [...classification.facts.flags.filter((f) => f !== 'rows_unbounded'), 'rows_measured', 'rows_unmeasured'].sort();
+  return { risk: maxRisk(classification.risk, 'high'), facts: { ...classification.facts, flags, impact: `its rows could not be measured before commit: ${why}` } };
+}
+
 /** A single read (no write anywhere in it): its rows can be counted as they are relayed. */
 export function cappableRead(classification: Classification): boolean {
   const { flags, kinds } = classification.facts;

@@ -23,7 +23,9 @@ export type ProbeOutcome =
   /** Over the limit: undone, nothing reached the client; ask again with what it would have done. */
   | { readonly kind: 'over'; readonly rows: number; readonly impact: string }
   /** The session ended while probing. */
-  | { readonly kind: 'gone' };
+  | { readonly kind: 'gone' }
+  /** Airlock's own savepoint or transaction could not be opened: the session cannot go on in a known state. */
+  | { readonly kind: 'broken' };
 
 export interface WriteProbeInit {
   readonly relay: UpstreamRelay;
@@ -55,36 +57,30 @@ export class WriteProbe {
     const { relay, live } = this.init;
     const autocommit = relay.status === TxStatus.Idle;
     const savepoint = this.name;
-    let before = new Map<string, Counts>();
-    if (autocommit) {
-      if ((await this.own('BEGIN')) !== TxStatus.InBlock || !live()) return this.lost();
-    } else {
-      before = await this.written();
-      if ((await this.own(`SAVEPOINT ${savepoint}`)) !== TxStatus.InBlock || !live()) return this.lost();
-    }
+    // The counters accumulate until the backend reports its statistics (at most once a second), across
+    // transactions: only the difference around the statement is its own.
+    const before = new Map<string, Counts>();
+    const opened = await this.own([autocommit ? 'BEGIN' : `SAVEPOINT ${savepoint}`, WRITTEN], null, countsInto(before));
+    if (!live()) return { kind: 'gone' };
+    if (opened !== TxStatus.InBlock) return { kind: 'broken' };
     const answers: Buffer[] = [];
     const statusAfter = await this.capture(send, answers);
     if (!live()) return { kind: 'gone' };
     if (statusAfter === TxStatus.Failed) {
       // It failed as it would have without Airlock: in autocommit that ends the transaction; inside the
       // client's own, the transaction stays failed (the savepoint goes with it at the client's ROLLBACK).
-      const status = autocommit ? await this.own('ROLLBACK') : TxStatus.Failed;
+      const status = autocommit ? await this.own(['ROLLBACK']) : TxStatus.Failed;
       return this.deliver(answers, status);
     }
     const after = await this.written();
     const change = difference(before, after);
     if (change.rows <= limit) {
-      const status = await this.own(autocommit ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`, answers);
+      const status = await this.own([autocommit ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`], answers);
       return this.deliver(answers, status);
     }
-    if (autocommit) await this.own('ROLLBACK');
-    else await this.own(`ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+    await this.own(autocommit ? ['ROLLBACK'] : [`ROLLBACK TO SAVEPOINT ${savepoint}`, `RELEASE SAVEPOINT ${savepoint}`]);
     if (!live()) return { kind: 'gone' };
     return { kind: 'over', rows: change.rows, impact: change.impact };
-  }
-
-  private lost(): ProbeOutcome {
-    return { kind: 'gone' };
   }
 
   private deliver(answers: Buffer[], status: number): ProbeOutcome {
@@ -110,9 +106,8 @@ export class WriteProbe {
    * the client's unnamed statement). Errors (a COMMIT refused by a deferred
    * constraint) go to `answers` when given, so the client sees them.
    */
-  private own(text: string, answers: Buffer[] | null = null): Promise<number> {
+  private own(statements: readonly string[], answers: Buffer[] | null = null, onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null): Promise<number> {
     const { relay, upstream, protocol, prepareEntry } = this.init;
-    const statements = text.split('; ');
     const parts: Buffer[] = [];
     for (const statement of statements) {
       protocol.sentParse(this.name, prepareEntry(statement));
@@ -131,7 +126,7 @@ export class WriteProbe {
     protocol.sentSync();
     parts.push(serialize.sync());
     const errors: Buffer[] = [];
-    return relay.ownRound(upstream, Buffer.concat(parts), null, errors).then((status) => {
+    return relay.ownRound(upstream, Buffer.concat(parts), onRow, errors).then((status) => {
       // Only errors and notices matter from Airlock's own rounds.
       if (answers) for (const frame of errors) if (frame[0] === 0x45 || frame[0] === 0x4e) answers.push(frame);
       return status;
@@ -139,28 +134,17 @@ export class WriteProbe {
   }
 
   private async written(): Promise<Map<string, Counts>> {
-    const { relay, upstream, protocol, prepareEntry } = this.init;
     const rows = new Map<string, Counts>();
-    protocol.sentParse(this.name, prepareEntry(WRITTEN));
-    protocol.sentBind(this.name, this.name);
-    protocol.sentExecute(this.name);
-    protocol.sentClose(true, this.name);
-    protocol.sentClose(false, this.name);
-    protocol.sentSync();
-    const round = Buffer.concat([
-      serialize.parse({ name: this.name, text: WRITTEN }),
-      serialize.bind({ portal: this.name, statement: this.name }),
-      serialize.execute({ portal: this.name }),
-      serialize.close({ type: 'P', name: this.name }),
-      serialize.close({ type: 'S', name: this.name }),
-      serialize.sync(),
-    ]);
-    await relay.ownRound(upstream, round, (buffer, body, end) => {
-      const [relation, ins, upd, del] = readDataRowText(buffer, body, end);
-      if (typeof relation === 'string') rows.set(relation, { ins: Number(ins ?? 0), upd: Number(upd ?? 0), del: Number(del ?? 0) });
-    });
+    await this.own([WRITTEN], null, countsInto(rows));
     return rows;
   }
+}
+
+function countsInto(rows: Map<string, Counts>): (buffer: Buffer, body: number, end: number) => void {
+  return (buffer, body, end) => {
+    const [relation, ins, upd, del] = readDataRowText(buffer, body, end);
+    if (typeof relation === 'string') rows.set(relation, { ins: Number(ins ?? 0), upd: Number(upd ?? 0), del: Number(del ?? 0) });
+  };
 }
 
 /** What the statement wrote: total rows, and a sentence naming the table it wrote most. */

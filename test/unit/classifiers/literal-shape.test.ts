@@ -257,7 +257,7 @@ describe('literal shape: one classification per shape is sound', () => {
     assert.equal(a, b, 'one frozen classification for the shape');
     assert.equal(a.risk, 'medium');
     // Names for the catalog (never literals) are shared too.
-    const references = { calls: [], operators: [{ name: '+', arity: 2 }, { name: '=', arity: 2 }], attributes: [], writes: ['pgbench_accounts'], types: [] };
+    const references = { calls: [], operators: [{ name: '+', arity: 2 }, { name: '=', arity: 2 }], attributes: [], writes: ['pgbench_accounts'], types: [], keyed: [{ relation: 'pgbench_accounts', columns: ['aid'] }] };
     assert.deepEqual(a.facts.details, { statements: [{ kind: 'update' }], settings: [], prepare: [], execute: [], deallocate: [], references });
     assert.ok(Object.isFrozen(a.facts.details));
     assert.deepEqual(classifier.cacheStats, { hits: 1, misses: 1, size: 1 });

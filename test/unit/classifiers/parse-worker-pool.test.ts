@@ -19,7 +19,7 @@ describe('ParseWorkerPool', () => {
     const p = pool();
     const deletion = await p.classify('DELETE FROM orders');
     assert.equal(deletion.risk, 'high');
-    assert.deepEqual([...deletion.facts.flags].sort(), ['no_where', 'writes']);
+    assert.deepEqual([...deletion.facts.flags].sort(), ['no_where', 'rows_unbounded', 'writes']);
     assert.ok(Object.isFrozen(deletion.facts));
     const broken = await p.classify('SELEC nothing');
     assert.equal(broken.risk, 'critical');
