@@ -13,7 +13,7 @@ import { ClientCode, TxStatus } from './message-codes.js';
 import { FRAME_ERROR, NEED_MORE, type MessageFramer } from './message-framer.js';
 import { unpinnedParameter } from './pinned-parameters.js';
 import { reconcilePrepared } from './prepared-reconcile.js';
-import { ProtocolState, Sent, type SentMessage, UNCERTAIN } from './protocol-state.js';
+import { ProtocolState, Sent, UNCERTAIN } from './protocol-state.js';
 import type { ProxyContext } from './proxy-context.js';
 import { errorResponse } from './server-messages.js';
 import { expandExecute } from './statement-expansion.js';
@@ -24,27 +24,11 @@ import type { UpstreamLink } from './upstream-connection.js';
 import { sendUpstreamCancel } from './upstream-connection.js';
 import { StatementRefusals, unparseableRefusal } from './statement-refusal.js';
 import { UpstreamRelay } from './upstream-relay.js';
-import { WriteProbe } from './write-probe.js';
-import { cappableRead, estimable, measuredClassification, probeable, unmeasurableWrite, unmeasuredClassification } from './write-measure.js';
-import { estimateRows, rowCapRefusal } from './read-cap.js';
-
-/** The batch's bytes without its named Parse messages (each frame: code, int32 length, body; a Parse body starts with its name). */
-function withoutNamedParses(bytes: Buffer): Buffer {
-  const kept: Buffer[] = [];
-  let offset = 0;
-  while (offset + 5 <= bytes.length) {
-    const end = offset + 1 + bytes.readUInt32BE(offset + 1);
-    const namedParse = bytes[offset] === ClientCode.Parse && bytes[offset + 5] !== 0;
-    if (!namedParse) kept.push(bytes.subarray(offset, end));
-    offset = end;
-  }
-  return Buffer.concat(kept);
-}
+import { RowLimits } from './row-limits.js';
 
 /** Bytes a client may have waiting while a statement is being decided; beyond, its socket is paused. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
 const TERMINATE = Buffer.from([ClientCode.Terminate, 0, 0, 0, 4]);
-const PARSE_COMPLETE = Buffer.from([0x31, 0, 0, 0, 4]);
 function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -95,6 +79,7 @@ export class ProxySession implements Cancellable {
   private readonly batch = new ExtendedBatch();
   private readonly gate: StatementGate;
   private readonly refusals: StatementRefusals;
+  private readonly rowLimits: RowLimits;
   private readonly log: Logger;
   private readonly key: { processId: number; secretKey: number };
   private readonly unregister: () => void;
@@ -211,6 +196,21 @@ export class ProxySession implements Cancellable {
       prepareEntry: this.prepareEntry,
       live: () => this.state === SessionState.Ready,
       uncork: () => this.uncorkNow(),
+    });
+    this.rowLimits = new RowLimits({
+      relay: this.relay,
+      upstream: this.upstream,
+      client: this.client,
+      protocol: this.protocol,
+      gate: this.gate,
+      counters: this.ctx.counters,
+      log: this.log,
+      prepareEntry: this.prepareEntry,
+      resolve: this.resolveNames,
+      live: () => this.state === SessionState.Ready,
+      uncork: () => this.uncorkNow(),
+      refuse: (refusal, endsUnit) => this.refuse(refusal, endsUnit),
+      fatal: (code, message) => this.fatal(code, message),
     });
     this.key = this.ctx.cancelKeys.issue(this);
     this.unregister = this.ctx.sessions.register({
@@ -448,95 +448,17 @@ export class ProxySession implements Cancellable {
   private afterQueryVerdict(frame: Buffer, text: string, classification: Classification, details: StatementDetails, verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
-    if (verdict.maxRows !== undefined) {
-      const resolved = this.resolveNames(classification);
-      if (probeable(resolved)) return this.probeQuery(frame, text, classification, details, verdict.maxRows);
-      if (cappableRead(resolved)) return this.cappedQuery(frame, text, classification, details, verdict.maxRows, estimable(resolved));
-      if (unmeasurableWrite(resolved)) return this.askUnmeasured(text, classification, details, 'it is one of several statements in one query; send it on its own', () => this.forwardQuery(frame, text, classification));
-    }
-    this.forwardQuery(frame, text, classification);
-    this.ctx.counters.statementsForwarded++;
-    this.applyReason(details);
-  }
-
-  /**
-   * A write allowed up to `limit` rows: run inside a savepoint (or a
-   * transaction of Airlock's own) and measured before it can commit (WriteProbe).
-   * Above the limit it is undone and the Gate is asked again with the measured
-   * count: approved, it runs once more, for real; refused, as any refusal.
-   */
-  private async probeQuery(frame: Buffer, text: string, classification: Classification, details: StatementDetails, limit: number): Promise<void> {
-    await this.relay.caughtUp();
-    if (this.state !== SessionState.Ready) return;
-    if (this.relay.status === TxStatus.Failed || this.relay.unsynced) {
-      // It fails unread in a failed transaction; an unsynced batch cannot be wrapped: the classifier's risk stands.
-      this.forwardQuery(frame, text, classification);
-      return;
-    }
-    this.uncorkNow();
-    const probe = new WriteProbe({ relay: this.relay, upstream: this.upstream, client: this.client, protocol: this.protocol, prepareEntry: this.prepareEntry, live: () => this.state === SessionState.Ready });
-    const outcome = await probe.run(() => {
-      this.upstream.write(frame);
-      this.protocol.sentQuery(readStatementEffects(classification), text);
-    }, limit);
-    if (outcome.kind === 'gone' || this.state !== SessionState.Ready) return;
-    if (outcome.kind === 'broken') return this.fatal('XX000', 'airlock: the write could not be measured before commit; the session is ended');
-    this.ctx.counters.writesMeasured++;
-    if (outcome.kind === 'done') {
+    const done = (): void => {
       this.ctx.counters.statementsForwarded++;
       this.applyReason(details);
-      return;
+    };
+    if (verdict.maxRows !== undefined) {
+      const forward = (): void => this.forwardQuery(frame, text, classification);
+      const limited = this.rowLimits.query({ frame, text, classification, reason: this.reasonFor(details), forward, done }, verdict.maxRows);
+      if (limited) return limited;
     }
-    const measured = measuredClassification(classification, outcome.rows, outcome.impact, limit);
-    const verdict = await this.gate.check({ command: text, classification: measured }, this.reasonFor(details));
-    if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
     this.forwardQuery(frame, text, classification);
-    this.ctx.counters.statementsForwarded++;
-    this.applyReason(details);
-  }
-
-  /**
-   * A read a rule caps at `limit` rows: held first when PostgreSQL's estimate
-   * is above it (approved, it runs uncapped), else run with the cap, stopped
-   * (and cancelled upstream) past it.
-   */
-  private async cappedQuery(frame: Buffer, text: string, classification: Classification, details: StatementDetails, limit: number, estimate: boolean): Promise<void> {
-    await this.relay.caughtUp();
-    if (this.state !== SessionState.Ready) return;
-    if (estimate && this.relay.status !== TxStatus.Failed && !this.relay.unsynced) {
-      this.uncorkNow();
-      const rows = await estimateRows({ relay: this.relay, upstream: this.upstream, protocol: this.protocol, prepareEntry: this.prepareEntry }, text);
-      if (this.state !== SessionState.Ready) return;
-      if (rows !== undefined && rows > limit) {
-        const impact = `would return about ${Math.round(rows).toLocaleString('en-US')} rows (PostgreSQL's estimate), over max_rows ${limit.toLocaleString('en-US')}`;
-        const verdict = await this.gate.check({ command: text, classification: measuredClassification(classification, Math.round(rows), impact, limit) }, this.reasonFor(details));
-        if (this.state !== SessionState.Ready) return;
-        if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
-        this.forwardQuery(frame, text, classification);
-        this.ctx.counters.statementsForwarded++;
-        this.applyReason(details);
-        return;
-      }
-    }
-    this.capNextAnswer(limit);
-    this.forwardQuery(frame, text, classification);
-    this.ctx.counters.statementsForwarded++;
-    this.applyReason(details);
-  }
-
-  /** A write that cannot be measured as sent: the Gate decides again on it as one over its limit. */
-  private async askUnmeasured(command: string, classification: Classification, details: StatementDetails, why: string, forward: () => void): Promise<void> {
-    const verdict = await this.gate.check({ command, classification: unmeasuredClassification(classification, why) }, this.reasonFor(details));
-    if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
-    forward();
-    this.ctx.counters.statementsForwarded++;
-    this.applyReason(details);
-  }
-
-  private capNextAnswer(limit: number): void {
-    this.relay.capRows(limit, rowCapRefusal(limit), () => this.log.info({ limit }, 'a read passed its max_rows; the rest of its rows are dropped'));
+    done();
   }
 
   private forwardQuery(frame: Buffer, text: string, classification: Classification | null): void {
@@ -584,101 +506,29 @@ export class ProxySession implements Cancellable {
   private afterBatchVerdict(sync: boolean, entries: readonly StatementEntry[], verdict: Verdict): Promise<void> | void {
     if (this.state !== SessionState.Ready) return;
     if (!verdict.allowed) return this.refuse(refusalOf(verdict), sync);
-    if (verdict.maxRows !== undefined && !(sync && entries.length === 1 && this.batchProbeable(entries[0] as StatementEntry))) {
-      const unmeasurable = entries.some((entry) => unmeasurableWrite(this.resolveNames(entry.classification)));
-      if (unmeasurable) {
-        const command = entries.map((entry) => entry.text).join(';\n');
-        const merged = mergeClassifications(entries.map((entry) => entry.classification));
-        const why = sync ? 'the batch holds several statements, or closes a prepared statement; send it on its own' : 'the batch ends in Flush, not Sync';
-        return this.askUnmeasuredBatch(command, merged, why, sync, entries);
-      }
-    }
-    if (verdict.maxRows !== undefined && sync && entries.length === 1) {
-      const entry = entries[0] as StatementEntry;
-      if (this.batchProbeable(entry)) return this.probeBatch(entry, verdict.maxRows);
-      if (cappableRead(this.resolveNames(entry.classification))) {
-        const limit = verdict.maxRows;
-        return this.relay.caughtUp().then(() => {
-          if (this.state !== SessionState.Ready) return;
-          this.capNextAnswer(limit);
-          this.forwardBatch(sync, entries);
-        });
-      }
+    if (verdict.maxRows !== undefined) {
+      const batch = this.batch;
+      const single = entries.length === 1 ? readStatementDetails((entries[0] as StatementEntry).classification) : null;
+      const limited = this.rowLimits.batch(
+        {
+          sync,
+          entries,
+          sent: batch.sent,
+          bytes: () => batch.bytes(),
+          reset: () => batch.reset(),
+          reason: single ? this.reasonFor(single) : this.reason,
+          forward: () => this.forwardBatch(sync, entries),
+          done: () => {
+            this.ctx.counters.statementsForwarded++;
+            if (single) this.applyReason(single);
+          },
+          merge: mergeClassifications,
+        },
+        verdict.maxRows,
+      );
+      if (limited) return limited;
     }
     this.forwardBatch(sync, entries);
-  }
-
-  private async askUnmeasuredBatch(command: string, classification: Classification, why: string, sync: boolean, entries: readonly StatementEntry[]): Promise<void> {
-    const verdict = await this.gate.check({ command, classification: unmeasuredClassification(classification, why) }, this.reason);
-    if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(refusalOf(verdict), sync);
-    this.forwardBatch(sync, entries);
-  }
-
-  /**
-   * One write in a Sync-terminated batch that prepares no named statement
-   * (which a rerun after approval would prepare twice) is measured like a
-   * simple Query; any other batch keeps the classifier's risk.
-   */
-  private batchProbeable(entry: StatementEntry): boolean {
-    // A rerun leaves out named Parses (the statement exists by then) and answers them itself, so they must come
-    // first; a Close in the batch would undo what the rerun relies on.
-    let started = false;
-    for (const message of this.batch.sent) {
-      if (message.kind === Sent.Close) return false;
-      if (message.kind !== Sent.Parse) started = true;
-      else if (message.name !== '' && started) return false;
-    }
-    return probeable(this.resolveNames(entry.classification));
-  }
-
-  /** The extended-protocol form of probeQuery: the batch is measured, then stands, or is undone and asked about again. */
-  private async probeBatch(entry: StatementEntry, limit: number): Promise<void> {
-    const batch = this.batch;
-    const parts = batch.bytes();
-    // A copy: the client's buffer may be reused while the batch waits for a second verdict.
-    const bytes = Buffer.from(Array.isArray(parts) ? Buffer.concat(parts) : parts);
-    const sent = batch.sent.slice();
-    batch.reset();
-    // After an undone measurement the named statements it prepared stay prepared: the rerun must not prepare them again.
-    const rerunBytes = withoutNamedParses(bytes);
-    const rerunSent = sent.filter((message) => !(message.kind === Sent.Parse && message.name !== ''));
-    await this.relay.caughtUp();
-    if (this.state !== SessionState.Ready) return;
-    const sendWith = (payload: Buffer, messages: readonly SentMessage[]) => (): void => {
-      this.upstream.write(payload);
-      for (const message of messages) this.protocol.sent(message);
-      this.protocol.sentSync();
-    };
-    const send = sendWith(bytes, sent);
-    if (this.relay.status === TxStatus.Failed || this.relay.unsynced) {
-      send();
-      this.relay.expectReady();
-      return;
-    }
-    this.uncorkNow();
-    const probe = new WriteProbe({ relay: this.relay, upstream: this.upstream, client: this.client, protocol: this.protocol, prepareEntry: this.prepareEntry, live: () => this.state === SessionState.Ready });
-    const outcome = await probe.run(send, limit);
-    if (outcome.kind === 'gone' || this.state !== SessionState.Ready) return;
-    if (outcome.kind === 'broken') return this.fatal('XX000', 'airlock: the write could not be measured before commit; the session is ended');
-    this.ctx.counters.writesMeasured++;
-    const details = readStatementDetails(entry.classification);
-    if (outcome.kind === 'done') {
-      this.ctx.counters.statementsForwarded++;
-      this.applyReason(details);
-      return;
-    }
-    const measured = measuredClassification(entry.classification, outcome.rows, outcome.impact, limit);
-    const verdict = await this.gate.check({ command: entry.text, classification: measured }, this.reasonFor(details));
-    if (this.state !== SessionState.Ready) return;
-    if (!verdict.allowed) return this.refuse(refusalOf(verdict), true);
-    // The client still expects a ParseComplete for each Parse it sent; the server answered them during the measurement.
-    const answered = sent.length - rerunSent.length;
-    for (let i = 0; i < answered; i++) this.client.write(PARSE_COMPLETE);
-    sendWith(rerunBytes, rerunSent)();
-    this.relay.expectReady();
-    this.ctx.counters.statementsForwarded++;
-    this.applyReason(details);
   }
 
   private forwardBatch(sync: boolean, entries: readonly StatementEntry[] | null): void {

@@ -54,7 +54,13 @@ export class TargetCatalog {
 
   /** The classification with what its names resolve to in this database. */
   refine(classification: Classification): Classification {
-    if (classification.facts.kinds.some((k) => DDL_KIND.test(k))) this.soon();
+    const kinds = classification.facts.kinds;
+    for (let i = 0; i < kinds.length; i++) {
+      if (DDL_KIND.test(kinds[i] as string)) {
+        this.soon();
+        break;
+      }
+    }
     const resolution = this.resolution;
     // Sessions start only once the catalog is read; should one get here first, or should the catalog
     // have changed in a way that could not be read, what names resolve to is not guessed.
