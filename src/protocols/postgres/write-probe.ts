@@ -3,13 +3,15 @@ import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import { TxStatus } from './message-codes.js';
 import type { ProtocolState } from './protocol-state.js';
-import { readDataRowText, readyForQuery } from './server-messages.js';
+import { errorResponse, readDataRowText, readyForQuery } from './server-messages.js';
 import type { StatementEntry } from './statement-registry.js';
 import type { UpstreamRelay } from './upstream-relay.js';
 
 /** Rows written per relation in the current transaction, as PostgreSQL counts them for its statistics. */
 const WRITTEN = `SELECT relid::regclass::text, n_tup_ins, n_tup_upd, n_tup_del FROM pg_catalog.pg_stat_xact_all_tables
  WHERE n_tup_ins + n_tup_upd + n_tup_del > 0`;
+
+const UNMEASURED = errorResponse({ severity: 'ERROR', code: '57014', message: 'airlock: the statement was interrupted while its rows were counted, and was undone' });
 
 interface Counts {
   ins: number;
@@ -72,7 +74,15 @@ export class WriteProbe {
       const status = autocommit ? await this.own(['ROLLBACK']) : TxStatus.Failed;
       return this.deliver(answers, status);
     }
-    const after = await this.written();
+    const after = new Map<string, Counts>();
+    const counted = await this.own([WRITTEN], null, countsInto(after));
+    if (!live()) return { kind: 'gone' };
+    if (counted !== TxStatus.InBlock) {
+      // The count itself failed (a cancel from the client landed on it): the statement must not stand
+      // unmeasured, and the client must not see it succeed. It is undone, and the client told so.
+      const status = autocommit ? await this.own(['ROLLBACK']) : TxStatus.Failed;
+      return this.deliver([UNMEASURED], status);
+    }
     const change = difference(before, after);
     if (change.rows <= limit) {
       const status = await this.own([autocommit ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`], answers);
@@ -131,12 +141,6 @@ export class WriteProbe {
       if (answers) for (const frame of errors) if (frame[0] === 0x45 || frame[0] === 0x4e) answers.push(frame);
       return status;
     });
-  }
-
-  private async written(): Promise<Map<string, Counts>> {
-    const rows = new Map<string, Counts>();
-    await this.own([WRITTEN], null, countsInto(rows));
-    return rows;
   }
 }
 
