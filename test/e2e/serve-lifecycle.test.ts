@@ -138,4 +138,40 @@ describe('airlock serve life cycle', () => {
     await runningClient.end().catch(() => undefined);
     await direct((c) => c.query(`DROP TABLE IF EXISTS ${table}`));
   });
+
+  it('wrote every log line as one JSON object with no key given twice', () => {
+    const lines = log.split('\n').filter((line) => line.startsWith('{'));
+    assert.ok(lines.length > 5, log);
+    for (const line of lines) {
+      const keys = topLevelKeys(line);
+      const repeated = keys.filter((key, i) => keys.indexOf(key) !== i);
+      assert.deepEqual(repeated, [], `a key given twice in: ${line}`);
+      assert.doesNotThrow(() => JSON.parse(line), line);
+    }
+  });
 });
+
+/** The keys of a JSON object's top level, in order and with repeats (JSON.parse would keep only the last). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(json.slice(i + 1, end));
+      i = end;
+      expectKey = false;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}

@@ -30,7 +30,7 @@ export class SlackSocketMode {
 
   constructor(private readonly deps: SlackSocketModeDeps) {
     if (!deps.appToken) throw new TypeError('SlackSocketMode: appToken is required');
-    this.logger = deps.logger.child({ component: 'slack-socket-mode' });
+    this.logger = deps.logger;
     this.client = new SocketModeClient({
       appToken: deps.appToken,
       logger: slackLogger(this.logger),

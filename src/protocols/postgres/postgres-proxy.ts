@@ -56,7 +56,8 @@ export function createPostgresProxy(deps: PostgresProxyDeps): PostgresProxy {
   for (const target of deps.targets) if (!target.embedded) targets.set(target.name, target);
   const caCache = new Map<string, Promise<string | undefined>>();
   const connections = new Set<ClientConnection>();
-  const logger = deps.logger.child({ component: 'postgres' });
+  // The composition root names the component (server.ts): a second binding would repeat the key in every line.
+  const logger = deps.logger;
   let closing = false;
   const catalogs = new Map<string, TargetCatalog>();
   const ctx: ProxyContext = {
