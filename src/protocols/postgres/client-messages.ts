@@ -1,5 +1,5 @@
 import { serialize } from 'pg-protocol';
-import { Writer } from 'pg-protocol/dist/buffer-writer.js';
+import { MessageWriter } from './message-writer.js';
 import { StartupCode } from './message-codes.js';
 
 // Messages Airlock sends to the upstream as a client. pg-protocol serializes
@@ -7,13 +7,9 @@ import { StartupCode } from './message-codes.js';
 // override the client's own choice, so the StartupMessage is built here.
 
 export function startupMessage(parameters: ReadonlyMap<string, string>): Buffer {
-  const writer = new Writer(256).addInt32(StartupCode.ProtocolV3);
+  const writer = new MessageWriter(256).addInt32(StartupCode.ProtocolV3);
   for (const [name, value] of parameters) writer.addCString(name).addCString(value);
-  const body = writer.addCString('').flush();
-  const packet = Buffer.allocUnsafe(body.length + 4);
-  packet.writeInt32BE(body.length + 4, 0);
-  body.copy(packet, 4);
-  return packet;
+  return writer.addCString('').flush();
 }
 
 export const sslRequest = serialize.requestSsl;

@@ -1,8 +1,8 @@
-import { Writer } from 'pg-protocol/dist/buffer-writer.js';
+import { MessageWriter } from './message-writer.js';
 import { AuthCode, ServerCode, TxStatus } from './message-codes.js';
 
-// Builds the few server messages Airlock speaks itself. pg-protocol only
-// serializes client messages, but its Writer frames any message.
+// Builds the few server messages Airlock speaks itself (pg-protocol only
+// serializes client messages).
 
 export type Severity = 'FATAL' | 'ERROR' | 'NOTICE' | 'WARNING' | 'INFO';
 
@@ -16,7 +16,7 @@ export interface ErrorFields {
 }
 
 function fieldsMessage(kind: ServerCode.ErrorResponse | ServerCode.NoticeResponse, fields: ErrorFields): Buffer {
-  const writer = new Writer(128 + fields.message.length);
+  const writer = new MessageWriter(128 + fields.message.length);
   writer.addString('S').addCString(fields.severity);
   writer.addString('V').addCString(fields.severity);
   writer.addString('C').addCString(fields.code);
@@ -70,12 +70,12 @@ export function backendKeyData(processId: number, secretKey: number): Buffer {
 }
 
 export function parameterStatus(name: string, value: string): Buffer {
-  return new Writer(64).addCString(name).addCString(value).flush(ServerCode.ParameterStatus);
+  return new MessageWriter(64).addCString(name).addCString(value).flush(ServerCode.ParameterStatus);
 }
 
 /** Tells a client asking for protocol 3.x (x > 0) or `_pq_.` options what this server speaks. */
 export function negotiateProtocolVersion(minor: number, unrecognized: readonly string[]): Buffer {
-  const writer = new Writer(64).addInt32(minor).addInt32(unrecognized.length);
+  const writer = new MessageWriter(64).addInt32(minor).addInt32(unrecognized.length);
   for (const name of unrecognized) writer.addCString(name);
   return writer.flush(ServerCode.NegotiateProtocolVersion);
 }
