@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { AirlockError } from '../src/errors.js';
 import { registerCommands } from './commands/index.js';
+import { ControlApiError } from './support/control-client.js';
+import { exitCodeOf } from './support/exit-code.js';
 
 const program = new Command('airlock')
   .description('Airlock: an access proxy that holds risky commands for step-up or approval.')
@@ -14,14 +16,12 @@ registerCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  // Help and version exit 0; any other commander error is a usage error.
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-  if (err instanceof AirlockError) {
-    process.stderr.write(`airlock: ${err.message}\n`);
-    const problems = (err as { problems?: readonly string[] }).problems ?? [];
+  // Commander printed its own message (and help or version) already.
+  if (!(err instanceof CommanderError)) {
+    const code = err instanceof ControlApiError && err.status !== 0 ? ` (${err.code})` : '';
+    process.stderr.write(`airlock: ${err instanceof Error ? err.message : String(err)}${code}\n`);
+    const problems = err instanceof AirlockError ? ((err as { problems?: readonly string[] }).problems ?? []) : [];
     for (const problem of problems) process.stderr.write(`  ${problem}\n`);
-    process.exit(1);
   }
-  process.stderr.write(`airlock: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
+  process.exit(exitCodeOf(err));
 }

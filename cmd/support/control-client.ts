@@ -7,6 +7,7 @@ export function withControlOptions(command: Command): Command {
     .option('--token <jwt>', 'your JWT (env AIRLOCK_TOKEN)');
 }
 
+/** What the control API (or the way to it) answered instead of a result; `code` is the server's stable error code. */
 export class ControlApiError extends Error {
   constructor(
     readonly status: number,
@@ -14,6 +15,11 @@ export class ControlApiError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** The command line lacked what it needs (a token): a usage error, not a refusal. */
+  get usage(): boolean {
+    return this.status === 0 && this.code === 'AIRLOCK_UNAUTHENTICATED';
   }
 }
 

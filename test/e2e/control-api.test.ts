@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startTestAirlock } from '../support/airlock-instance.js';
 
@@ -69,5 +70,24 @@ describe('control API', () => {
 
     // Still serving after all of that.
     assert.equal((await call('/healthz')).status, 200);
+  });
+
+  it('CLI: a refusal by the server exits 1 with its code; a missing token is a usage error (2); no server exits 1', async () => {
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', ...args], { env: { ...process.env, AIRLOCK_TOKEN: '', ...env } });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+    const unknown = await run(['deny', 'no-such-request', '--reason', 'x', '--url', airlock.url, '--token', token]);
+    assert.equal(unknown.status, 1, unknown.stderr);
+    assert.match(unknown.stderr, /\(AIRLOCK_[A-Z_]+\)/);
+    const noToken = await run(['pending', '--url', airlock.url]);
+    assert.equal(noToken.status, 2, noToken.stderr);
+    assert.match(noToken.stderr, /no token/);
+    const unreachable = await run(['pending', '--url', 'http://127.0.0.1:1', '--token', token]);
+    assert.equal(unreachable.status, 1, unreachable.stderr);
+    assert.match(unreachable.stderr, /cannot reach the control API/);
   });
 });
