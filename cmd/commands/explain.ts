@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createClassifier } from '../../src/classifiers/create-classifier.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { BadRequestError } from '../../src/errors.js';
-import { PROTOCOLS, type Protocol } from '../../src/gate/action.js';
+import { PROTOCOLS, type Protocol } from '../../src/model/action.js';
 import { PolicyEngine } from '../../src/policy/policy-engine.js';
 import { defaultConfigPath } from '../support/config-path.js';
 import { readStdin } from '../support/prompt.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ApproverEntryConfig } from '../config/sections/approvals.js';
-import type { Principal } from '../identity/principal.js';
+import type { Principal } from '../model/principal.js';
 import type { Clock } from '../time/clock.js';
 
 export type ApproverEntry = ApproverEntryConfig;

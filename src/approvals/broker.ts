@@ -12,13 +12,13 @@ import {
   NotAnApproverError,
   SelfApprovalError,
 } from '../errors.js';
-import type { Action } from '../gate/action.js';
-import type { Principal } from '../identity/principal.js';
-import type { PolicyDecision, ApprovalRequirement, StepUpRequirement } from '../policy/requirement.js';
+import type { Action } from '../model/action.js';
+import type { Principal } from '../model/principal.js';
+import type { PolicyDecision, ApprovalRequirement, StepUpRequirement } from '../model/requirement.js';
 import { describeApprovers } from '../policy/requirement-spec.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import { HOLDER_TTL_MS, holderKey, isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from './approval-record.js';
+import { HOLDER_TTL_MS, holderKey, isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../model/approval-record.js';
 import type { ApprovalChannel, ApprovalLinks } from './channels/channel.js';
 import type { DecisionInput, StepUpConfirmation } from './decision-input.js';
 import { HeldRequest, type HoldOutcome } from './held-request.js';

@@ -1,5 +1,5 @@
-import type { Principal } from '../identity/principal.js';
-import type { ApprovalRecord } from './approval-record.js';
+import type { Principal } from '../model/principal.js';
+import type { ApprovalRecord } from '../model/approval-record.js';
 
 /** A verified person's decision on an approval request, from any channel. */
 export interface DecisionInput {

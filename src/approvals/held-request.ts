@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AirlockError, StoreUnavailableError } from '../errors.js';
 import type { Store, Unsubscribe } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import { HOLDER_HEARTBEAT_MS, HOLDER_TTL_MS, holderKey, type ApprovalRecord, type ApprovalStatus, type Resolution } from './approval-record.js';
+import { HOLDER_HEARTBEAT_MS, HOLDER_TTL_MS, holderKey, type ApprovalRecord, type ApprovalStatus, type Resolution } from '../model/approval-record.js';
 
 export type HoldOutcome =
   /** Approved, and this holder consumed it: forward exactly once. */

@@ -1,5 +1,5 @@
-import type { ApprovalRequirement } from '../policy/requirement.js';
-import type { Vote } from './approval-record.js';
+import type { ApprovalRequirement } from '../model/requirement.js';
+import type { Vote } from '../model/approval-record.js';
 
 /**
  * Whether the approving votes meet the requirement, counting each approver

@@ -1,4 +1,4 @@
-import type { Protocol } from '../gate/action.js';
+import type { Protocol } from '../model/action.js';
 
 /** Every event type the system emits; audit writes all of them, risk signals read some. */
 export const EVENT_TYPES = [

@@ -1,4 +1,4 @@
-import type { Classification, Protocol } from '../gate/action.js';
+import type { Classification, Protocol } from '../model/action.js';
 
 /**
  * Turns one command of a protocol into facts and an intrinsic risk. Never

@@ -1,5 +1,5 @@
 import { ProtocolUnsupportedError } from '../errors.js';
-import type { Protocol } from '../gate/action.js';
+import type { Protocol } from '../model/action.js';
 import type { CommandClassifier } from './command-classifier.js';
 import { createShellClassifier } from './shell/index.js';
 import { createSqlClassifier } from './sql/index.js';

@@ -5,8 +5,9 @@ import { ConfigInvalidError } from '../errors.js';
 import { configSchema, type AirlockConfig } from './schema.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { resolveSecretFiles } from './secret-files.js';
+import type { ConfigPath } from './config-path.js';
 
-export type ConfigPath = readonly (string | number)[];
+export type { ConfigPath };
 
 /** "policy.rules[3].match.risk" */
 export function formatPath(path: ConfigPath): string {

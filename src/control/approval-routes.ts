@@ -1,5 +1,5 @@
 import type { ApprovalBroker } from '../approvals/broker.js';
-import { APPROVAL_STATUSES, type ApprovalStatus } from '../approvals/approval-record.js';
+import { APPROVAL_STATUSES, type ApprovalStatus } from '../model/approval-record.js';
 import { ApprovalNotFoundError, BadRequestError } from '../errors.js';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { Clock } from '../time/clock.js';

@@ -1,6 +1,6 @@
-import type { ApprovalRecord } from '../approvals/approval-record.js';
-import type { Principal } from '../identity/principal.js';
-import type { ApprovalRequirement } from '../policy/requirement.js';
+import type { ApprovalRecord } from '../model/approval-record.js';
+import type { Principal } from '../model/principal.js';
+import type { ApprovalRequirement } from '../model/requirement.js';
 import { isEligibleApprover, quorumProgress } from '../approvals/quorum.js';
 
 /** Who may see a request: its requester, its eligible approvers, admins. */

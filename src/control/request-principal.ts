@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
-import type { Principal } from '../identity/principal.js';
+import type { Principal } from '../model/principal.js';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 
 /** Verifies the bearer JWT of a control API call. */

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ApprovalRecord } from '../approvals/approval-record.js';
+import type { ApprovalRecord } from '../model/approval-record.js';
 import type { ApproverDirectory } from '../approvals/approver-directory.js';
 import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../approvals/channels/webhook-channel.js';
 import type { DecisionInput, DecisionSink } from '../approvals/decision-input.js';

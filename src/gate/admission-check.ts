@@ -1,4 +1,4 @@
-import type { Principal } from '../identity/principal.js';
+import type { Principal } from '../model/principal.js';
 import type { AuthenticationRequest } from './gate.js';
 
 /** Decides whether an authenticated principal may open a session now (revocations, blocked sources). */

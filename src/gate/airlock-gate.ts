@@ -13,14 +13,14 @@ import {
   StoreUnavailableError,
   TokenInvalidError,
 } from '../errors.js';
-import type { Principal } from '../identity/principal.js';
+import type { Principal } from '../model/principal.js';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { PolicyEngine } from '../policy/policy-engine.js';
-import type { PolicyDecision } from '../policy/requirement.js';
+import type { PolicyDecision } from '../model/requirement.js';
 import { NO_RISK_SIGNALS, quietRiskAssessor, type RiskAssessment, type RiskAssessor } from '../policy/risk-assessor.js';
-import type { RiskLevel } from '../policy/risk-level.js';
+import type { RiskLevel } from '../model/risk-level.js';
 import type { Clock } from '../time/clock.js';
-import type { Action, Classification } from './action.js';
+import type { Action, Classification } from '../model/action.js';
 import type { AdmissionCheck } from './admission-check.js';
 import type { BypassCheck } from './bypass-check.js';
 import type { AuthenticationRequest, Gate, GateCheckOptions } from './gate.js';

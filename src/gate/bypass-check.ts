@@ -1,5 +1,5 @@
-import type { PolicyDecision } from '../policy/requirement.js';
-import type { Action } from './action.js';
+import type { PolicyDecision } from '../model/requirement.js';
+import type { Action } from '../model/action.js';
 
 /** Audited opt-out rules: may let a step_up requirement pass. */
 export interface BypassCheck {

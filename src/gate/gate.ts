@@ -1,5 +1,5 @@
-import type { Principal } from '../identity/principal.js';
-import type { Action, Protocol } from './action.js';
+import type { Principal } from '../model/principal.js';
+import type { Action, Protocol } from '../model/action.js';
 import type { HoldNotice } from './hold-notice.js';
 import type { Verdict } from './verdict.js';
 

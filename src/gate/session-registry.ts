@@ -1,5 +1,5 @@
-import type { Principal } from '../identity/principal.js';
-import type { Protocol } from './action.js';
+import type { Principal } from '../model/principal.js';
+import type { Protocol } from '../model/action.js';
 
 /** A live client session of any protocol, so revocation and shutdown can end it. */
 export interface LiveSession {

@@ -1,5 +1,5 @@
-import type { Principal } from '../identity/principal.js';
-import type { RiskLevel } from '../policy/risk-level.js';
+import type { Principal } from '../model/principal.js';
+import type { RiskLevel } from '../model/risk-level.js';
 
 /** Short-lived proof that a principal passed step-up in a session, up to a risk level. */
 export interface StepUpGrants {

@@ -1,6 +1,6 @@
 import type { AirlockError } from '../errors.js';
-import type { RiskLevel } from '../policy/risk-level.js';
-import type { RequirementKind } from '../policy/requirement.js';
+import type { RiskLevel } from '../model/risk-level.js';
+import type { RequirementKind } from '../model/requirement.js';
 
 /** How a verdict was reached. */
 export type VerdictPath =
@@ -14,8 +14,11 @@ export type VerdictPath =
   | 'revoked'
   | 'error';
 
-export interface Verdict {
-  readonly allowed: boolean;
+declare const madeByTheGate: unique symbol;
+
+interface VerdictBase {
+  /** Only gate/verdicts.ts makes verdicts (a type-level mark): an adapter cannot build one of its own. */
+  readonly [madeByTheGate]: true;
   readonly risk: RiskLevel;
   readonly requirement: RequirementKind;
   readonly path: VerdictPath;
@@ -26,8 +29,10 @@ export interface Verdict {
   /** Subjects who decided (approvers, or the requester for step-up). */
   readonly decidedBy: readonly string[];
   readonly approvalId?: string;
-  /** For denials: the error each protocol translates at its edge. */
-  readonly error?: AirlockError;
+}
+
+export interface AllowVerdict extends VerdictBase {
+  readonly allowed: true;
   /**
    * For an allowed write whose row count its text does not bound: the most
    * rows it may touch. The adapter measures the write before it commits and,
@@ -35,3 +40,12 @@ export interface Verdict {
    */
   readonly maxRows?: number;
 }
+
+export interface DenyVerdict extends VerdictBase {
+  readonly allowed: false;
+  /** The error each protocol translates at its edge. */
+  readonly error: AirlockError;
+}
+
+/** What the Gate decided: allow (possibly with a row limit) or deny (with the error to show). */
+export type Verdict = AllowVerdict | DenyVerdict;

@@ -1,7 +1,7 @@
 import type { AirlockError } from '../errors.js';
-import type { RiskLevel } from '../policy/risk-level.js';
-import type { RequirementKind } from '../policy/requirement.js';
-import type { Verdict, VerdictPath } from './verdict.js';
+import type { RiskLevel } from '../model/risk-level.js';
+import type { RequirementKind } from '../model/requirement.js';
+import type { AllowVerdict, DenyVerdict, VerdictPath } from './verdict.js';
 
 interface VerdictParts {
   readonly risk: RiskLevel;
@@ -13,10 +13,11 @@ interface VerdictParts {
   readonly approvalId?: string;
 }
 
-export function allowVerdict(parts: VerdictParts): Verdict {
-  return { allowed: true, decidedBy: [], ...parts };
+// The only places a verdict is made (its type carries a mark no other module can produce).
+export function allowVerdict(parts: VerdictParts): AllowVerdict {
+  return { allowed: true, decidedBy: [], ...parts } as unknown as AllowVerdict;
 }
 
-export function denyVerdict(parts: VerdictParts & { readonly error: AirlockError }): Verdict {
-  return { allowed: false, decidedBy: [], ...parts };
+export function denyVerdict(parts: VerdictParts & { readonly error: AirlockError }): DenyVerdict {
+  return { allowed: false, decidedBy: [], ...parts } as unknown as DenyVerdict;
 }

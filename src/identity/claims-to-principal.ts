@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { Principal } from './principal.js';
+import type { Principal } from '../model/principal.js';
 import { tokenRejected } from './token-rejection.js';
 
 export interface ClaimNames {

@@ -5,7 +5,7 @@ import { ConfigInvalidError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { claimsToPrincipal } from './claims-to-principal.js';
 import { assertCompactJws, MAX_TOKEN_BYTES } from './compact-jws.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../model/principal.js';
 import { createStaticKeyResolver, loadStaticKeys, toPublicJwk, type KeyResolver } from './static-keys.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { toTokenInvalidError, tokenRejected } from './token-rejection.js';

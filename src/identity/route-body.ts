@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../model/principal.js';
 
 /** Caller facts a control route may need beyond the principal. */
 export interface RouteContext {

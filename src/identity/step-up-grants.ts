@@ -1,8 +1,8 @@
 import type { EventBus } from '../audit/events.js';
-import { RISK_LEVELS, riskRank, type RiskLevel } from '../policy/risk-level.js';
+import { RISK_LEVELS, riskRank, type RiskLevel } from '../model/risk-level.js';
 import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../model/principal.js';
 
 /** What a verified second factor buys: follow-up actions of one session, up to a risk level, for a while. */
 export interface StepUpGrant {

@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import type { RiskLevel } from '../policy/risk-level.js';
+import type { RiskLevel } from '../model/risk-level.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { optionalStringField, requireStringField, type IdentityRouteHandler } from './route-body.js';
 import type { StepUpGrants } from './step-up-grants.js';

@@ -2,10 +2,10 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import { MfaRequiredError } from '../errors.js';
-import { RISK_LEVELS, riskRank, type RiskLevel } from '../policy/risk-level.js';
+import { RISK_LEVELS, riskRank, type RiskLevel } from '../model/risk-level.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { assertCompactJws } from './compact-jws.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../model/principal.js';
 import { generateSigningKey, loadOrCreateSigningKey, type SigningKey } from './signing-key-file.js';
 import { toTokenInvalidError, tokenRejected } from './token-rejection.js';
 

@@ -1,4 +1,4 @@
-import type { Principal } from './principal.js';
+import type { Principal } from '../model/principal.js';
 
 /** Verifies an engineer's JWT; rejects with TokenInvalidError (reason safe to show). */
 export interface TokenVerifier {

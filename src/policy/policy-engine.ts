@@ -1,9 +1,9 @@
 import type { AirlockConfig } from '../config/schema.js';
 import type { RequirementSpec } from '../config/sections/policy.js';
-import type { PolicyDecision, Requirement } from './requirement.js';
+import type { PolicyDecision, Requirement } from '../model/requirement.js';
 import { toRequirement, type RequirementDefaults } from './requirement-spec.js';
 import { NO_RISK_SIGNALS, type RiskAssessment } from './risk-assessor.js';
-import { RISK_LEVELS, type RiskLevel } from './risk-level.js';
+import { RISK_LEVELS, type RiskLevel } from '../model/risk-level.js';
 import { unmodelledDecision } from './unmodelled-findings.js';
 import { compileRuleMatch, type PolicyInput, type RuleMatcher } from './rule-matcher.js';
 

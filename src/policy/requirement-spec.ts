@@ -1,5 +1,5 @@
 import type { RequirementSpec } from '../config/sections/policy.js';
-import type { Requirement } from './requirement.js';
+import type { Requirement } from '../model/requirement.js';
 
 export interface RequirementDefaults {
   readonly approvalTimeoutMs: number;

@@ -1,4 +1,4 @@
-import type { Action } from '../gate/action.js';
+import type { Action } from '../model/action.js';
 
 /** What the feedback loop currently says about an action's principal, device and source. */
 export interface RiskAssessment {

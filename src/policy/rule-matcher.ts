@@ -1,7 +1,7 @@
 import type { RuleMatch } from '../config/sections/policy.js';
-import type { Action } from '../gate/action.js';
+import type { Action } from '../model/action.js';
 import { compileGlobs, type NameMatcher } from './glob.js';
-import { riskRank, type RiskLevel } from './risk-level.js';
+import { riskRank, type RiskLevel } from '../model/risk-level.js';
 
 /** The parts of an action that rules can see. */
 export type PolicyInput = Pick<Action, 'principal' | 'protocol' | 'target' | 'classification'>;

@@ -1,4 +1,4 @@
-import type { PolicyDecision } from './requirement.js';
+import type { PolicyDecision } from '../model/requirement.js';
 
 /**
  * Findings that mean the upstream would not execute what the classifier

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../audit/events.js';
 import type { LiveSession, SessionRegistry } from '../gate/session-registry.js';
-import type { Principal } from '../identity/principal.js';
+import type { Principal } from '../model/principal.js';
 import type { Store, Unsubscribe } from '../store/store.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { REVOCATIONS_TOPIC, riskKeys } from './store-keys.js';

@@ -2,7 +2,7 @@ import type { RiskConfig } from '../config/sections/risk.js';
 import { RevokedError, SourceBlockedError, StoreUnavailableError } from '../errors.js';
 import type { AdmissionCheck } from '../gate/admission-check.js';
 import type { AuthenticationRequest } from '../gate/gate.js';
-import type { Principal } from '../identity/principal.js';
+import type { Principal } from '../model/principal.js';
 import type { Store } from '../store/store.js';
 import { describeRevocation, type Revocations } from './revocations.js';
 import type { ActiveBlock } from './signal-snapshot.js';

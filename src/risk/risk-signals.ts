@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type AirlockEvent, type EventBus, SOURCE_REFUSED } from '../audit/events.js';
 import { formatDuration } from '../config/duration.js';
 import type { RiskConfig } from '../config/sections/risk.js';
-import type { Action } from '../gate/action.js';
+import type { Action } from '../model/action.js';
 import type { RiskAssessment, RiskAssessor } from '../policy/risk-assessor.js';
 import type { Store, Unsubscribe } from '../store/store.js';
 import { systemClock, type Clock } from '../time/clock.js';

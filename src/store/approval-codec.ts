@@ -1,4 +1,4 @@
-import type { ApprovalRecord } from '../approvals/approval-record.js';
+import type { ApprovalRecord } from '../model/approval-record.js';
 
 // Both stores keep a record as its JSON text, so callers of either one get the
 // same thing back (undefined fields dropped, fresh objects every read) and can

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../approvals/approval-record.js';
+import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../model/approval-record.js';
 import { StoreUnavailableError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { decodeApproval, encodeApproval } from './approval-codec.js';

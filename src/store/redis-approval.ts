@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from '../approvals/approval-record.js';
+import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from '../model/approval-record.js';
 
 // How one approval lives in its Redis hash. The creation-time record is kept
 // as JSON and never rewritten (Lua's cjson would turn [] into {}); the parts

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../approvals/approval-record.js';
+import { isOpenStatus, type ApprovalRecord, type ApprovalStatus, type Resolution, type Vote } from '../model/approval-record.js';
 import { StoreUnavailableError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { baseRecordJson, decodeApprovalFields, fieldsFromPairs, initialFieldArgs } from './redis-approval.js';

@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from '../approvals/approval-record.js';
+import type { ApprovalRecord, ApprovalStatus, Resolution, Vote } from '../model/approval-record.js';
 
 export type Unsubscribe = () => Promise<void>;
 

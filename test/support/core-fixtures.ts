@@ -2,9 +2,9 @@ import { pino } from 'pino';
 import { ApprovalBroker } from '../../src/approvals/broker.js';
 import { EventBus, type AirlockEvent } from '../../src/audit/events.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createAction, type Action, type Classification } from '../../src/gate/action.js';
-import type { Principal } from '../../src/identity/principal.js';
-import type { RiskLevel } from '../../src/policy/risk-level.js';
+import { createAction, type Action, type Classification } from '../../src/model/action.js';
+import type { Principal } from '../../src/model/principal.js';
+import type { RiskLevel } from '../../src/model/risk-level.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
 

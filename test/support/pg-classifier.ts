@@ -1,5 +1,5 @@
 import type { CommandClassifier } from '../../src/classifiers/command-classifier.js';
-import type { Classification } from '../../src/gate/action.js';
+import type { Classification } from '../../src/model/action.js';
 
 const STAND_IN: Classification = { risk: 'low', facts: { kinds: ['select'], objects: [], flags: [] } };
 

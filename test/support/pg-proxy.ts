@@ -3,7 +3,7 @@ import { postgresListenerSchema } from '../../src/config/sections/protocols.js';
 import { postgresTargetSchema } from '../../src/config/sections/targets.js';
 import type { AirlockConfig, PostgresTargetConfig } from '../../src/config/schema.js';
 import { SessionRegistry } from '../../src/gate/session-registry.js';
-import type { Principal } from '../../src/identity/principal.js';
+import type { Principal } from '../../src/model/principal.js';
 import { createPostgresProxy, type PostgresProxy, type TlsMaterial } from '../../src/protocols/postgres/index.js';
 import type { PostgresProxyDeps } from '../../src/protocols/postgres/postgres-proxy.js';
 import { createTestClassifier } from './pg-classifier.js';

@@ -1,9 +1,10 @@
 import { CancelledError, ForbiddenError, TokenInvalidError, type AirlockError } from '../../src/errors.js';
-import type { Action } from '../../src/gate/action.js';
+import type { Action } from '../../src/model/action.js';
 import type { AuthenticationRequest, Gate, GateCheckOptions } from '../../src/gate/gate.js';
 import type { HoldNotice } from '../../src/gate/hold-notice.js';
 import type { Verdict } from '../../src/gate/verdict.js';
-import type { Principal } from '../../src/identity/principal.js';
+import { allowVerdict, denyVerdict } from '../../src/gate/verdicts.js';
+import type { Principal } from '../../src/model/principal.js';
 
 export interface DecideContext {
   /** Tells the adapter the action is held (calls onHold once). */
@@ -15,12 +16,11 @@ export interface DecideContext {
 export type Decide = (action: Action, context: DecideContext) => Promise<Verdict>;
 
 export function allowed(reason = 'allowed by test'): Verdict {
-  return { allowed: true, risk: 'low', requirement: 'allow', path: 'policy', rules: [], reason, decidedBy: [] };
+  return allowVerdict({ risk: 'low', requirement: 'allow', path: 'policy', rules: [], reason });
 }
 
 function refused(path: Verdict['path'], reason: string, error: AirlockError, approvalId?: string): Verdict {
-  return {
-    allowed: false,
+  return denyVerdict({
     risk: 'high',
     requirement: 'approval',
     path,
@@ -29,7 +29,7 @@ function refused(path: Verdict['path'], reason: string, error: AirlockError, app
     decidedBy: path === 'approval' ? ['approver@example.com'] : [],
     error,
     ...(approvalId ? { approvalId } : {}),
-  };
+  });
 }
 
 export function denied(reason = 'denied by approver@example.com', approvalId?: string): Verdict {

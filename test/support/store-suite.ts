@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ApprovalRecord, Resolution, Vote } from '../../src/approvals/approval-record.js';
+import type { ApprovalRecord, Resolution, Vote } from '../../src/model/approval-record.js';
 import type { Store } from '../../src/store/store.js';
 import type { ManualClock } from '../../src/time/clock.js';
 import { waitFor } from './services.js';

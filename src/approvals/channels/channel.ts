@@ -1,4 +1,4 @@
-import type { ApprovalRecord } from '../approval-record.js';
+import type { ApprovalRecord } from '../../model/approval-record.js';
 
 /** Where a request can be decided, given to every channel. */
 export interface ApprovalLinks {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ApprovalRecord } from '../approval-record.js';
+import type { ApprovalRecord } from '../../model/approval-record.js';
 import type { ApprovalChannel, ApprovalLinks } from './channel.js';
 
 /**

@@ -5,7 +5,7 @@ import type { EventBus } from '../../audit/events.js';
 import type { SlackConfig } from '../../config/sections/approvals.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../time/clock.js';
-import type { ApprovalRecord } from '../approval-record.js';
+import type { ApprovalRecord } from '../../model/approval-record.js';
 import type { ApproverDirectory } from '../approver-directory.js';
 import type { ApprovalChannel, ApprovalLinks } from './channel.js';
 import { DeliveryQueue, type DeliveryStats } from './delivery-queue.js';

@@ -14,9 +14,9 @@ import {
   SelfApprovalError,
   toClientError,
 } from '../../errors.js';
-import type { Principal } from '../../identity/principal.js';
+import type { Principal } from '../../model/principal.js';
 import type { Clock } from '../../time/clock.js';
-import type { ApprovalRecord } from '../approval-record.js';
+import type { ApprovalRecord } from '../../model/approval-record.js';
 import type { ApproverDirectory } from '../approver-directory.js';
 import type { DecisionInput, DecisionSink } from '../decision-input.js';
 import { isEligibleApprover, quorumProgress } from '../quorum.js';

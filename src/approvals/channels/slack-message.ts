@@ -1,6 +1,6 @@
 import type { KnownBlock, ModalView } from '@slack/web-api';
-import type { ApprovalRequirement } from '../../policy/requirement.js';
-import type { ApprovalRecord } from '../approval-record.js';
+import type { ApprovalRequirement } from '../../model/requirement.js';
+import type { ApprovalRecord } from '../../model/approval-record.js';
 import { quorumProgress } from '../quorum.js';
 import type { ApprovalLinks } from './channel.js';
 import { maskSecrets } from './secret-mask.js';

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { EventBus } from '../../audit/events.js';
 import type { WebhookConfig } from '../../config/sections/approvals.js';
 import type { Clock } from '../../time/clock.js';
-import type { ApprovalRecord } from '../approval-record.js';
+import type { ApprovalRecord } from '../../model/approval-record.js';
 import type { ApprovalChannel, ApprovalLinks } from './channel.js';
 import { DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
 import { maskSecrets } from './secret-mask.js';

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { RiskLevel } from '../../policy/risk-level.js';
+import type { RiskLevel } from '../../model/risk-level.js';
 
 /**
  * The directories a relative path may be resolved against: the session's

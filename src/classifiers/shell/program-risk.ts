@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../../policy/risk-level.js';
+import type { RiskLevel } from '../../model/risk-level.js';
 import { parseOptions } from './option-set.js';
 import { type Cwds, judgePath } from './path-resolution.js';
 import type { StaticWord } from './static-word.js';

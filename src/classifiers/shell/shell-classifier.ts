@@ -1,5 +1,5 @@
-import type { Classification } from '../../gate/action.js';
-import { type RiskLevel, maxRisk } from '../../policy/risk-level.js';
+import type { Classification } from '../../model/action.js';
+import { type RiskLevel, maxRisk } from '../../model/risk-level.js';
 import type { CommandClassifier } from '../command-classifier.js';
 import { REDIRECT, parseBash } from './bash-syntax.js';
 import { programName, unwrap } from './command-wrappers.js';

@@ -1,4 +1,4 @@
-import { raiseRisk } from '../../policy/risk-level.js';
+import { raiseRisk } from '../../model/risk-level.js';
 import { constText, isRecord, list, rangeVarName, str, stringList, unwrap, type AstRecord } from './ast.js';
 import { BUILTIN_FUNCTIONS } from './builtin-functions.js';
 import { functionDanger, WRITING_BUILTINS } from './dangerous-functions.js';

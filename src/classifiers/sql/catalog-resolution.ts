@@ -1,5 +1,5 @@
-import type { Classification } from '../../gate/action.js';
-import { maxRisk, type RiskLevel } from '../../policy/risk-level.js';
+import type { Classification } from '../../model/action.js';
+import { maxRisk, type RiskLevel } from '../../model/risk-level.js';
 import { type CatalogFunction, type CatalogSnapshot, inSchema } from './catalog-snapshot.js';
 import { functionDanger, WRITING_BUILTINS } from './dangerous-functions.js';
 import type { NameReference, NameReferences } from './name-references.js';

@@ -1,4 +1,4 @@
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 
 /**
  * V8 hashes only strings up to 16,383 characters; longer ones all hash by

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 
 export interface ParseWorkerPoolOptions {
   /** Worker threads (each loads its own parser, ~100 MB). */

@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../../policy/risk-level.js';
+import type { RiskLevel } from '../../model/risk-level.js';
 import { isRecord, list, str, stringList, unwrap, type AstRecord } from './ast.js';
 import type { StatementFacts } from './statement-facts.js';
 import { walkStatement } from './ast-walk.js';

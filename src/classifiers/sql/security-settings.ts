@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../../policy/risk-level.js';
+import type { RiskLevel } from '../../model/risk-level.js';
 
 /**
  * Run-time settings whose change alters who the session acts as, which

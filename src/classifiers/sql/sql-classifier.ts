@@ -1,6 +1,6 @@
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import type { CommandClassifier } from '../command-classifier.js';
-import { maxRisk, type RiskLevel } from '../../policy/risk-level.js';
+import { maxRisk, type RiskLevel } from '../../model/risk-level.js';
 import type { AnalysisContext } from './analysis-context.js';
 import { ClassificationCache, MAX_CACHED_TEXT_LENGTH } from './classification-cache.js';
 import { literalShape, type ShapeLiteral } from './literal-shape.js';
@@ -103,7 +103,7 @@ export async function createSqlClassifier(options: SqlClassifierOptions = {}): P
       return { hits, misses, size: exact.stats.size + shared.stats.size };
     },
     classifyStored(code: StoredCode): Classification {
-      return classifyStoredCode(parser, code);
+      return classifyStoredCode(parser, code, (text) => classifySql(parser, text));
     },
   };
 }

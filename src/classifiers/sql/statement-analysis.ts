@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../../policy/risk-level.js';
+import type { RiskLevel } from '../../model/risk-level.js';
 import { constText, isRecord, list, str, unwrap, type AstRecord } from './ast.js';
 import { walkStatement } from './ast-walk.js';
 import type { AnalysisContext } from './analysis-context.js';

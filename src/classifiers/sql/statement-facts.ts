@@ -1,4 +1,4 @@
-import { maxRisk, type RiskLevel } from '../../policy/risk-level.js';
+import { maxRisk, type RiskLevel } from '../../model/risk-level.js';
 import { ReferenceSet } from './name-references.js';
 
 export interface SettingDetail {

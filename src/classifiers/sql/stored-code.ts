@@ -1,8 +1,7 @@
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import { isRecord, list, unwrap } from './ast.js';
 import type { AnalysisContext } from './analysis-context.js';
 import { walkPlPgSQL } from './do-block.js';
-import { classifySql } from './sql-classifier.js';
 import type { SqlParser } from './sql-parser.js';
 import { analyzeStatement } from './statement-analysis.js';
 import { StatementFacts } from './statement-facts.js';
@@ -23,8 +22,9 @@ export type StoredCode =
   /** `CREATE RULE ...` as pg_get_ruledef prints it: its actions run with the statement that fires it. */
   | { readonly form: 'rule'; readonly definition: string };
 
-export function classifyStoredCode(parser: SqlParser, code: StoredCode): Classification {
-  if (code.form === 'sql') return classifySql(parser, code.text);
+/** `classifySql` classifies SQL text as a statement sent now (the classifier's own, passed in to keep the modules apart). */
+export function classifyStoredCode(parser: SqlParser, code: StoredCode, classifySql: (text: string) => Classification): Classification {
+  if (code.form === 'sql') return classifySql(code.text);
   const facts = new StatementFacts();
   const ctx: AnalysisContext = { parser, text: code.definition, depth: 1, maxDepth: MAX_DEPTH, analyze: analyzeStatement };
   try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RISK_LEVELS } from '../../policy/risk-level.js';
-import { PROTOCOLS } from '../../gate/action.js';
+import { RISK_LEVELS } from '../../model/risk-level.js';
+import { PROTOCOLS } from '../../model/action.js';
 import { duration } from '../duration.js';
 
 const riskLevel = z.enum(RISK_LEVELS);

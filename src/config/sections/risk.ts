@@ -1,6 +1,6 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { RISK_LEVELS } from '../../policy/risk-level.js';
+import { RISK_LEVELS } from '../../model/risk-level.js';
 import { duration } from '../duration.js';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RISK_LEVELS } from '../../policy/risk-level.js';
+import { RISK_LEVELS } from '../../model/risk-level.js';
 import { duration } from '../duration.js';
 
 export const stepUpSchema = z

@@ -1,5 +1,5 @@
 import { ForbiddenError } from '../../errors.js';
-import { isInGroup } from '../principal.js';
+import { isInGroup } from '../../model/principal.js';
 import { requireStringField, type IdentityRouteHandler } from '../route-body.js';
 import type { TotpService } from './totp-service.js';
 

@@ -4,7 +4,7 @@ import type { AirlockEvent, EventBus } from '../../audit/events.js';
 import { ForbiddenError, InternalError, MfaInvalidError, MfaNotEnrolledError, MfaReplayError, RateLimitedError, StepUpNotConfiguredError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import { systemClock, type Clock } from '../../time/clock.js';
-import type { Principal } from '../principal.js';
+import type { Principal } from '../../model/principal.js';
 import { AttemptLimiter, type AttemptKey } from './attempt-limiter.js';
 import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
 import { generateTotpSecret, matchTotpCode, totpUri, type TotpAlgorithm, type TotpParameters } from './totp-code.js';

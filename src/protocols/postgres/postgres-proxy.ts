@@ -14,7 +14,7 @@ import { errorResponse } from './server-messages.js';
 import { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
 import type { TlsMaterial } from './tls-material.js';
 import type { StoredCode } from '../../classifiers/sql/stored-code.js';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import { TargetCatalog } from './target-catalog.js';
 import { type UpstreamPrivileges, privilegeKey } from './upstream-privileges.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import type { ProtocolState } from './protocol-state.js';
 import type { UpstreamRelay } from './upstream-relay.js';
 import { readDataRowText } from './server-messages.js';

@@ -1,5 +1,5 @@
 import type { SessionEffect } from '../../classifiers/sql/session-effects.js';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import { ServerCode, TxStatus } from './message-codes.js';
 import { type StatementEffects, readStatementEffects } from './statement-details.js';
 import { type StatementEntry, StatementRegistry } from './statement-registry.js';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import { ClientCode, TxStatus } from './message-codes.js';
 import { type ProtocolState, Sent, type SentMessage } from './protocol-state.js';
 import type { ProxyCounters } from './proxy-stats.js';

@@ -1,5 +1,5 @@
 import type { SessionEffect } from '../../classifiers/sql/session-effects.js';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 
 /**
  * What the SQL classifier reports in `facts.details` that the proxy acts on:

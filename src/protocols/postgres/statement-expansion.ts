@@ -1,5 +1,5 @@
-import type { Classification } from '../../gate/action.js';
-import { maxRisk } from '../../policy/risk-level.js';
+import type { Classification } from '../../model/action.js';
+import { maxRisk } from '../../model/risk-level.js';
 import { mergeClassifications } from './merge-classifications.js';
 import { type Prediction, UNCERTAIN } from './protocol-state.js';
 import { type StatementEffects, readStatementEffects } from './statement-details.js';

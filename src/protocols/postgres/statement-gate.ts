@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { type AirlockError, CancelledError, ForbiddenError } from '../../errors.js';
-import { type Action, type Classification, createAction } from '../../gate/action.js';
+import { type AirlockError, CancelledError, ForbiddenError, InternalError } from '../../errors.js';
+import { type Action, type Classification, createAction } from '../../model/action.js';
 import type { GateCheckOptions } from '../../gate/gate.js';
 import type { HoldNotice } from '../../gate/hold-notice.js';
 import type { Verdict } from '../../gate/verdict.js';
-import type { Principal } from '../../identity/principal.js';
+import { denyVerdict } from '../../gate/verdicts.js';
+import type { Principal } from '../../model/principal.js';
 import { HoldNotifier } from './hold-notifier.js';
 import type { ProxyContext } from './proxy-context.js';
 
@@ -99,7 +100,7 @@ export class StatementGate {
     } catch (err) {
       // The gate never rejects by contract; if it does, fail closed.
       this.init.logger.error({ err, actionId: action.id }, 'gate check failed; refusing the statement');
-      verdict = { allowed: false, risk: 'critical', requirement: 'deny', path: 'error', rules: [], reason: 'internal error', decidedBy: [] };
+      verdict = denyVerdict({ risk: 'critical', requirement: 'deny', path: 'error', rules: [], reason: 'internal error', error: new InternalError('internal error') });
     } finally {
       this.inFlight = null;
       if (this.notifier) {
@@ -115,7 +116,8 @@ export class StatementGate {
     if (this.cancelledByClient) {
       // A client cancel wins over a verdict that crossed it: nothing held is forwarded after a cancel.
       this.cancelledByClient = false;
-      return { ...verdict, allowed: false, path: 'cancel', reason: CANCEL_MESSAGE, error: new CancelledError(CANCEL_MESSAGE) };
+      const { risk, requirement, rules, decidedBy } = verdict;
+      return denyVerdict({ risk, requirement, rules, decidedBy, path: 'cancel', reason: CANCEL_MESSAGE, error: new CancelledError(CANCEL_MESSAGE), ...(verdict.approvalId ? { approvalId: verdict.approvalId } : {}) });
     }
     return verdict;
   }
@@ -150,7 +152,7 @@ export class StatementGate {
 
 /** How a denial reads in PostgreSQL's own form. */
 export function refusalOf(verdict: Verdict): Refusal {
-  const error: AirlockError = verdict.error ?? new ForbiddenError(verdict.reason);
+  const error: AirlockError = verdict.allowed ? new ForbiddenError(verdict.reason) : verdict.error;
   const message = error.sqlstate === '57014' && verdict.path === 'cancel' ? CANCEL_MESSAGE : verdict.reason || (error.clientSafe ? error.message : 'denied');
   const parts: string[] = [];
   if (verdict.approvalId) parts.push(`approval ${verdict.approvalId}`);

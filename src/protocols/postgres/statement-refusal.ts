@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import { abortRound } from './client-messages.js';
 import { TxStatus } from './message-codes.js';
 import type { ProtocolState } from './protocol-state.js';

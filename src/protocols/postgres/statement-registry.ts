@@ -1,4 +1,4 @@
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 
 /** A statement text and its classification, computed once when it is prepared. */
 export interface StatementEntry {

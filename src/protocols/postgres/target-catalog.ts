@@ -4,7 +4,7 @@ import { CatalogResolution } from '../../classifiers/sql/catalog-resolution.js';
 import { CatalogSnapshot } from '../../classifiers/sql/catalog-snapshot.js';
 import type { StoredCode } from '../../classifiers/sql/stored-code.js';
 import type { PostgresTargetConfig } from '../../config/schema.js';
-import type { Classification } from '../../gate/action.js';
+import type { Classification } from '../../model/action.js';
 import { readCatalog, readCatalogSignature } from './catalog-reader.js';
 
 export interface TargetCatalogOptions {

@@ -1,6 +1,6 @@
 import type { PostgresTargetConfig } from '../../config/schema.js';
 import { ForbiddenError } from '../../errors.js';
-import type { Principal } from '../../identity/principal.js';
+import type { Principal } from '../../model/principal.js';
 
 /** The login Airlock uses upstream for one session. */
 export interface UpstreamLogin {

@@ -1,5 +1,5 @@
-import type { Classification } from '../../gate/action.js';
-import { maxRisk } from '../../policy/risk-level.js';
+import type { Classification } from '../../model/action.js';
+import { maxRisk } from '../../model/risk-level.js';
 
 /**
  * Flags of effects a rollback cannot undo, or code whose effects Airlock

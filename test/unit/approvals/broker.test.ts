@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { ApprovalRecord } from '../../../src/approvals/approval-record.js';
+import type { ApprovalRecord } from '../../../src/model/approval-record.js';
 import type { HoldOutcome } from '../../../src/approvals/held-request.js';
 import { MfaInvalidError } from '../../../src/errors.js';
-import type { ApprovalRequirement, PolicyDecision } from '../../../src/policy/requirement.js';
+import type { ApprovalRequirement, PolicyDecision } from '../../../src/model/requirement.js';
 import { waitFor } from '../../support/services.js';
 import { action, coreHarness, principal, type CoreHarness } from '../../support/core-fixtures.js';
 

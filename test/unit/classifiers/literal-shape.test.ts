@@ -4,7 +4,7 @@ import { createSqlClassifier } from '../../../src/classifiers/sql/index.js';
 import { classifySql } from '../../../src/classifiers/sql/sql-classifier.js';
 import { literalShape, type LiteralKind, type ShapeLiteral } from '../../../src/classifiers/sql/literal-shape.js';
 import { loadSqlParser, type SqlParser } from '../../../src/classifiers/sql/sql-parser.js';
-import type { Classification } from '../../../src/gate/action.js';
+import type { Classification } from '../../../src/model/action.js';
 import { SQL_CASE_GROUPS } from './sql-cases.js';
 
 describe('literal shape: scanner', () => {

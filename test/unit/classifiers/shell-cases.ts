@@ -1,5 +1,5 @@
 // The shell classifier's adversarial table: evasions next to benign look-alikes.
-import type { RiskLevel } from '../../../src/policy/risk-level.js';
+import type { RiskLevel } from '../../../src/model/risk-level.js';
 
 export interface ShellCase {
   readonly line: string;

@@ -1,5 +1,5 @@
 // The classifier's test corpus, shared by its own tests and the literal-shape soundness tests.
-import type { RiskLevel } from '../../../src/policy/risk-level.js';
+import type { RiskLevel } from '../../../src/model/risk-level.js';
 
 export interface Case {
   readonly sql: string;

@@ -4,7 +4,7 @@ import { generate } from 'otplib';
 import { EventBus } from '../../../src/audit/events.js';
 import { stepUpSchema } from '../../../src/config/sections/step-up.js';
 import { BadRequestError, ForbiddenError, MfaInvalidError } from '../../../src/errors.js';
-import type { Principal } from '../../../src/identity/principal.js';
+import type { Principal } from '../../../src/model/principal.js';
 import { StepUpGrants } from '../../../src/identity/step-up-grants.js';
 import { createStepUpRoute } from '../../../src/identity/step-up-route.js';
 import { generateStepUpKey, verifyStepUpToken } from '../../../src/identity/step-up-token.js';

@@ -8,7 +8,7 @@ import { identitySchema } from '../../../src/config/sections/identity.js';
 import { MfaRequiredError, TokenInvalidError } from '../../../src/errors.js';
 import { loadDevIssuer } from '../../../src/identity/dev-issuer.js';
 import { createJwtVerifier } from '../../../src/identity/jwt-verifier.js';
-import type { Principal } from '../../../src/identity/principal.js';
+import type { Principal } from '../../../src/model/principal.js';
 import { StepUpGrants } from '../../../src/identity/step-up-grants.js';
 import { generateStepUpKey, loadStepUpKey, signStepUpToken, verifyStepUpToken } from '../../../src/identity/step-up-token.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';

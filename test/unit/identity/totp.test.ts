@@ -8,7 +8,7 @@ import type { SecondFactorVerifier } from '../../../src/approvals/second-factor.
 import { EventBus, type AirlockEvent } from '../../../src/audit/events.js';
 import { stepUpSchema } from '../../../src/config/sections/step-up.js';
 import { ConfigInvalidError, MfaInvalidError, MfaNotEnrolledError, MfaReplayError, RateLimitedError } from '../../../src/errors.js';
-import type { Principal } from '../../../src/identity/principal.js';
+import type { Principal } from '../../../src/model/principal.js';
 import { loadTotpEncryptionKey } from '../../../src/identity/totp/encryption-key.js';
 import { SecretCipher, SecretDecryptionError } from '../../../src/identity/totp/secret-cipher.js';
 import type { TotpAlgorithm } from '../../../src/identity/totp/totp-code.js';

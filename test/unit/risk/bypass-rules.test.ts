@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { Action } from '../../../src/gate/action.js';
-import type { Principal } from '../../../src/identity/principal.js';
-import type { PolicyDecision } from '../../../src/policy/requirement.js';
+import type { Action } from '../../../src/model/action.js';
+import type { Principal } from '../../../src/model/principal.js';
+import type { PolicyDecision } from '../../../src/model/requirement.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ManualClock } from '../../../src/time/clock.js';
 import { testConfig } from '../../support/core-fixtures.js';

@@ -1,13 +1,13 @@
 import { ApprovalBroker } from '../../../src/approvals/broker.js';
 import { EventBus, type AirlockEvent, type EventType } from '../../../src/audit/events.js';
 import type { AirlockConfig } from '../../../src/config/schema.js';
-import { createAction, type Action } from '../../../src/gate/action.js';
+import { createAction, type Action } from '../../../src/model/action.js';
 import { AirlockGate } from '../../../src/gate/airlock-gate.js';
 import { SessionRegistry, type LiveSession } from '../../../src/gate/session-registry.js';
 import type { StepUpGrants } from '../../../src/gate/step-up-grants.js';
-import type { Principal } from '../../../src/identity/principal.js';
+import type { Principal } from '../../../src/model/principal.js';
 import { PolicyEngine } from '../../../src/policy/policy-engine.js';
-import type { RiskLevel } from '../../../src/policy/risk-level.js';
+import type { RiskLevel } from '../../../src/model/risk-level.js';
 import { BypassRules } from '../../../src/risk/bypass-rules.js';
 import { Revocations } from '../../../src/risk/revocations.js';
 import { RiskAdmission } from '../../../src/risk/risk-admission.js';

@@ -4,7 +4,7 @@
 // the same refusals they will meet.
 import pino from 'pino';
 import { ApproverDirectory, type ApproverEntry } from '../../../src/approvals/approver-directory.js';
-import type { ApprovalRecord, Vote } from '../../../src/approvals/approval-record.js';
+import type { ApprovalRecord, Vote } from '../../../src/model/approval-record.js';
 import type { DecisionInput } from '../../../src/approvals/decision-input.js';
 import { isEligibleApprover, isQuorumMet } from '../../../src/approvals/quorum.js';
 import { EventBus, type AirlockEvent } from '../../../src/audit/events.js';
@@ -19,8 +19,8 @@ import {
   NotAnApproverError,
   SelfApprovalError,
 } from '../../../src/errors.js';
-import { actionHash } from '../../../src/gate/action.js';
-import type { ApprovalRequirement } from '../../../src/policy/requirement.js';
+import { actionHash } from '../../../src/model/action.js';
+import type { ApprovalRequirement } from '../../../src/model/requirement.js';
 import { ManualClock } from '../../../src/time/clock.js';
 
 export const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);

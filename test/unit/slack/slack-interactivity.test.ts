@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { SlackInteractions } from '../../../src/approvals/channels/slack-interactions.js';
 import { ACTION_APPROVE, ACTION_DENY, DECISION_MODAL, MFA_BLOCK, REASON_BLOCK, INPUT_ACTION } from '../../../src/approvals/channels/slack-message.js';
 import { createSlackWebClient, slackUserLookup } from '../../../src/approvals/channels/slack-web-client.js';
-import type { ApprovalRecord } from '../../../src/approvals/approval-record.js';
+import type { ApprovalRecord } from '../../../src/model/approval-record.js';
 import { signRequest } from '../../../src/control/request-signature.js';
 import { createSlackInteractivityHandler } from '../../../src/control/slack-interactivity.js';
 import { FakeSlackApi } from '../../support/fake-slack-api.js';

@@ -1,6 +1,6 @@
 import { hash as oneShotHash, randomUUID } from 'node:crypto';
-import type { Principal } from '../identity/principal.js';
-import type { RiskLevel } from '../policy/risk-level.js';
+import type { Principal } from './principal.js';
+import type { RiskLevel } from './risk-level.js';
 
 export const PROTOCOLS = ['postgres', 'http', 'shell'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];

@@ -1,6 +1,6 @@
-import type { Facts, Protocol } from '../gate/action.js';
-import type { RiskLevel } from '../policy/risk-level.js';
-import type { ApprovalRequirement, StepUpRequirement } from '../policy/requirement.js';
+import type { Facts, Protocol } from './action.js';
+import type { RiskLevel } from './risk-level.js';
+import type { ApprovalRequirement, StepUpRequirement } from './requirement.js';
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'withdrawn', 'consumed', 'orphaned'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
