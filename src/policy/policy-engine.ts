@@ -77,6 +77,12 @@ export class PolicyEngine {
       rules.push(`default:${risk}`);
     }
     for (let i = 0; i < signals.raise; i++) requirement = this.raise(requirement);
+    // A write measured over its row limit (or that could not be measured) is held for approvers whatever
+    // a rule allowed for the statement itself: otherwise the rule that allowed it would allow it again.
+    if ((requirement.kind === 'allow' || requirement.kind === 'step_up') && input.classification.facts.flags.includes(MEASURED)) {
+      requirement = this.firstApprovalDefault();
+      rules.push('airlock:max-rows');
+    }
     return { risk, requirement, rules: [...rules, ...signals.rules], reasons: signals.reasons };
   }
 

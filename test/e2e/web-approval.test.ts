@@ -33,6 +33,9 @@ policy:
     - id: alter-needs-an-approver-with-totp
       match: { protocols: [postgres], kinds: [alter] }
       require: { approval: { approvers: approvers, count: 1, mfa: true } }
+    - id: bulk-deletes-allowed
+      match: { protocols: [postgres], kinds: [delete], objects: ["web_bulk_*"] }
+      require: allow
 `);
     aliceToken = await airlock.token('alice', ['engineers']);
     bobToken = await airlock.token('bob', ['approvers']);
@@ -135,6 +138,33 @@ policy:
     const bad = await fetch(`${airlock.url}/approvals/${encodeURIComponent('<script>')}`);
     assert.equal(bad.status, 404);
     assert.match(bad.headers.get('content-type') ?? '', /application\/problem\+json/);
+  });
+
+  it('shows approvers what a write measured over its row limit would do, and runs it once approved', async (t) => {
+    if (!(await ready(t))) return;
+    const table = uniqueName('web_bulk');
+    await direct(async (c) => {
+      await c.query(`CREATE TABLE ${table} (n int)`);
+      await c.query(`INSERT INTO ${table} SELECT generate_series(1, 1500)`);
+    });
+    const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `DELETE FROM ${table} WHERE n > 0`]);
+    const { path } = await noticeUrl(run);
+    const { page, errors } = await openPage(path);
+    await signIn(page, bobToken);
+    await page.locator('#request').waitFor({ state: 'visible' });
+    assert.match((await page.locator('#f-impact').textContent()) ?? '', /^would delete 1,500 rows of public\.web_bulk_/);
+    assert.equal(await page.locator('#f-impact').isVisible(), true);
+    assert.match((await page.locator('#f-rules').textContent()) ?? '', /airlock:max-rows/);
+    assert.equal(await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n), 1500, 'nothing deleted while held');
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.locator('#status').filter({ hasText: /Approved/ }).waitFor();
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /DELETE 1500/);
+    assert.equal(await direct(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n), 0);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+    await direct((c) => c.query(`DROP TABLE ${table}`));
   });
 
   it('psql DROP TABLE is held; the approver opens the NOTICE link, pastes a token, approves: it runs once', async (t) => {

@@ -8,7 +8,7 @@ import type { StatementEntry } from './statement-registry.js';
 import type { UpstreamRelay } from './upstream-relay.js';
 
 /** Rows written per relation in the current transaction, as PostgreSQL counts them for its statistics. */
-const WRITTEN = `SELECT relid::regclass::text, n_tup_ins, n_tup_upd, n_tup_del FROM pg_catalog.pg_stat_xact_all_tables
+const WRITTEN = `SELECT pg_catalog.quote_ident(schemaname) || '.' || pg_catalog.quote_ident(relname), n_tup_ins, n_tup_upd, n_tup_del FROM pg_catalog.pg_stat_xact_all_tables
  WHERE n_tup_ins + n_tup_upd + n_tup_del > 0`;
 
 const UNMEASURED = errorResponse({ severity: 'ERROR', code: '57014', message: 'airlock: the statement was interrupted while its rows were counted, and was undone' });

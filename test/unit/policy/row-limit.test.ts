@@ -45,3 +45,28 @@ describe('policy: row limits for writes measured before they commit', () => {
     assert.equal(off.rowLimit({ principal: dev, protocol: 'postgres', target: 'app', classification: classification('medium', ['delete'], ['rows_unbounded'], []) }), undefined);
   });
 });
+
+describe('policy: a write measured over its limit', () => {
+  it('needs approvers even where a rule allowed the statement itself; a rule that denies still denies', () => {
+    const engine = new PolicyEngine(
+      testConfig(`
+policy:
+  defaults: { high: { approval: { approvers: dba, count: 1 } } }
+  rules:
+    - id: bulk-ok
+      match: { objects: ["staging.*"] }
+      require: allow
+    - id: never-history
+      match: { objects: ["history"] }
+      require: deny
+`),
+    );
+    const measured = (objects: string[]) => engine.evaluate({ principal: dev, protocol: 'postgres', target: 'app', classification: classification('high', ['delete'], ['writes', 'rows_measured', 'rows_over_limit'], objects) });
+    const allowedRule = measured(['staging.rows']);
+    assert.equal(allowedRule.requirement.kind, 'approval');
+    assert.ok(allowedRule.rules.includes('airlock:max-rows'));
+    assert.equal(measured(['history']).requirement.kind, 'deny');
+    const unmeasured = engine.evaluate({ principal: dev, protocol: 'postgres', target: 'app', classification: classification('medium', ['delete'], ['writes', 'rows_unbounded'], ['staging.rows']) });
+    assert.equal(unmeasured.requirement.kind, 'allow', 'the statement itself, before measuring, is allowed by the rule');
+  });
+});
