@@ -294,4 +294,35 @@ policy:
     }
     assert.deepEqual(failures, []);
   });
+
+  it('measures writes to a table with triggers too (their own writes count), when the catalog has read their bodies', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const guarded = uniqueName('blast_trig');
+    const log = `${guarded}_log`;
+    await direct(async (c) => {
+      await c.query(`CREATE TABLE ${guarded} (id int PRIMARY KEY)`);
+      await c.query(`INSERT INTO ${guarded} SELECT generate_series(1, 1500)`);
+      await c.query(`CREATE TABLE ${log} (id int)`);
+      await c.query(`CREATE FUNCTION ${guarded}_f() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN INSERT INTO ${log} VALUES (OLD.id); RETURN OLD; END $f$`);
+      await c.query(`CREATE TRIGGER ${guarded}_t AFTER DELETE ON ${guarded} FOR EACH ROW EXECUTE FUNCTION ${guarded}_f()`);
+    });
+    const counts = () => direct(async (c) => [(await c.query(`SELECT count(*)::int AS n FROM ${guarded}`)).rows[0].n, (await c.query(`SELECT count(*)::int AS n FROM ${log}`)).rows[0].n]);
+    const address = airlock.postgres as { host: string; port: number };
+    // The catalog is read every 2 s (and after DDL through Airlock): wait until it knows the trigger.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const client = new pg.Client({ host: address.host, port: address.port, user: 'mallory', database: 'app', password: token });
+    await client.connect();
+    try {
+      await assert.rejects(client.query(`DELETE FROM ${guarded} WHERE id > 0`), (err: Error & { code?: string }) => err.code === '42501');
+      assert.deepEqual(await counts(), [1500, 0]);
+      assert.equal((await client.query(`DELETE FROM ${guarded} WHERE id <= 2`)).rowCount, 2);
+      assert.deepEqual(await counts(), [1498, 2]);
+    } finally {
+      await client.end();
+      await direct(async (c) => {
+        await c.query(`DROP TABLE IF EXISTS ${guarded}, ${log}`);
+        await c.query(`DROP FUNCTION IF EXISTS ${guarded}_f()`);
+      });
+    }
+  });
 });

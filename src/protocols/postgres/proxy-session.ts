@@ -207,6 +207,7 @@ export class ProxySession implements Cancellable {
       log: this.log,
       prepareEntry: this.prepareEntry,
       resolve: this.resolveNames,
+      resolvedByCatalog: this.ctx.catalogs.has(this.target.name),
       live: () => this.state === SessionState.Ready,
       uncork: () => this.uncorkNow(),
       refuse: (refusal, endsUnit) => this.refuse(refusal, endsUnit),

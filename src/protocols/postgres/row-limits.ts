@@ -26,6 +26,8 @@ export interface RowLimitHost {
   readonly prepareEntry: (text: string) => StatementEntry;
   /** The classification with what its names resolve to in the target's catalog. */
   readonly resolve: (classification: Classification) => Classification;
+  /** There is a catalog: user functions' bodies were read, not assumed. */
+  readonly resolvedByCatalog: boolean;
   live(): boolean;
   uncork(): void;
   refuse(refusal: Refusal, endsUnit: boolean): Promise<void>;
@@ -73,9 +75,9 @@ export class RowLimits {
   /** Handles the query, or undefined when nothing applies and it is forwarded as usual. */
   query(query: LimitedQuery, limit: number): Promise<void> | undefined {
     const resolved = this.host.resolve(query.classification);
-    if (probeable(resolved)) return this.probeQuery(query, limit);
-    if (cappableRead(resolved)) return this.cappedQuery(query, limit, estimable(resolved));
-    if (unmeasurableWrite(resolved)) {
+    if (probeable(resolved, this.host.resolvedByCatalog)) return this.probeQuery(query, limit);
+    if (cappableRead(resolved)) return this.cappedQuery(query, limit, estimable(resolved, this.host.resolvedByCatalog));
+    if (unmeasurableWrite(resolved, this.host.resolvedByCatalog)) {
       return this.askUnmeasured(query.text, query.classification, 'it is one of several statements in one query; send it on its own', query.reason, true, () => {
         query.forward();
         query.done();
@@ -88,8 +90,8 @@ export class RowLimits {
   batch(batch: LimitedBatch, limit: number): Promise<void> | undefined {
     const { sync, entries } = batch;
     const single = sync && entries.length === 1 ? (entries[0] as StatementEntry) : null;
-    if (single !== null && batchProbeable(batch.sent) && probeable(this.host.resolve(single.classification))) return this.probeBatch(batch, single, limit);
-    if (entries.some((entry) => unmeasurableWrite(this.host.resolve(entry.classification)))) {
+    if (single !== null && batchProbeable(batch.sent) && probeable(this.host.resolve(single.classification), this.host.resolvedByCatalog)) return this.probeBatch(batch, single, limit);
+    if (entries.some((entry) => unmeasurableWrite(this.host.resolve(entry.classification), this.host.resolvedByCatalog))) {
       const why = sync ? 'the batch holds several statements, or closes a prepared statement; send it on its own' : 'the batch ends in Flush, not Sync';
       const command = entries.map((entry) => entry.text).join(';\n');
       return this.askUnmeasured(command, batch.merge(entries.map((entry) => entry.classification)), why, batch.reason, sync, batch.forward);

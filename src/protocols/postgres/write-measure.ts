@@ -2,19 +2,44 @@ import type { Classification } from '../../model/action.js';
 import { maxRisk } from '../../model/risk-level.js';
 
 /**
- * Flags of effects a rollback cannot undo, or code whose effects Airlock
- * cannot see: such a write is not run before its verdict is final, so its
- * classifier risk stands instead of a measurement.
+ * Flags of effects a rollback cannot undo (signals, files, other servers,
+ * sequences, large objects), or of code whose effects Airlock cannot see
+ * (dynamic SQL, bodies it could not read or resolve): such a write is not run
+ * before its verdict is final, so its classifier risk stands instead of a
+ * measurement.
  */
-const NOT_UNDOABLE = ['dangerous_function', 'user_function', 'function_writes', 'copy_', 'dynamic_sql', 'unanalysable', 'notify'];
+const NOT_UNDOABLE = [
+  'dangerous_function',
+  'function_writes',
+  'copy_',
+  'dynamic_sql',
+  'unanalysable',
+  'function_language',
+  'untrusted_language',
+  'unresolved_function',
+  'function_depth',
+  'stored_code_unparseable',
+  'catalog_',
+];
 
-/** A single write statement whose only effects are rows, which a savepoint can take back. */
-export function probeable(classification: Classification): boolean {
-  if (classification.facts.flags.includes('multi_statement')) return false;
+/**
+ * Whether running it inside a savepoint and rolling back leaves nothing
+ * behind. A call of a user function counts only when the target's catalog
+ * resolved it: its body, triggers included, was then read and its flags are
+ * among these; without a catalog its body is unknown.
+ */
+export function undoable(classification: Classification, resolvedByCatalog: boolean): boolean {
   for (const flag of classification.facts.flags) {
+    if (!resolvedByCatalog && flag.startsWith('user_function')) return false;
     for (const prefix of NOT_UNDOABLE) if (flag.startsWith(prefix)) return false;
   }
-  return classification.facts.flags.includes('rows_unbounded');
+  return true;
+}
+
+/** A single write statement whose only effects are rows, which a savepoint can take back. */
+export function probeable(classification: Classification, resolvedByCatalog: boolean): boolean {
+  const { flags } = classification.facts;
+  return flags.includes('rows_unbounded') && !flags.includes('multi_statement') && undoable(classification, resolvedByCatalog);
 }
 
 /**
@@ -22,13 +47,8 @@ export function probeable(classification: Classification): boolean {
  * statements in one Query, in a batch that prepares a named statement or ends
  * in Flush): sending it another way must not skip the measurement.
  */
-export function unmeasurableWrite(classification: Classification): boolean {
-  const { flags } = classification.facts;
-  if (!flags.includes('rows_unbounded')) return false;
-  for (const flag of flags) {
-    for (const prefix of NOT_UNDOABLE) if (flag.startsWith(prefix)) return false;
-  }
-  return true;
+export function unmeasurableWrite(classification: Classification, resolvedByCatalog: boolean): boolean {
+  return classification.facts.flags.includes('rows_unbounded') && undoable(classification, resolvedByCatalog);
 }
 
 /** What the policy sees for a write that could not be measured: held like one over its limit. */
@@ -44,11 +64,8 @@ export function cappableRead(classification: Classification): boolean {
 }
 
 /** Planning it runs no code Airlock did not read (EXPLAIN folds constants, which can call functions). */
-export function estimable(classification: Classification): boolean {
-  for (const flag of classification.facts.flags) {
-    for (const prefix of NOT_UNDOABLE) if (flag.startsWith(prefix)) return false;
-  }
-  return true;
+export function estimable(classification: Classification, resolvedByCatalog: boolean): boolean {
+  return undoable(classification, resolvedByCatalog);
 }
 
 /**
