@@ -229,8 +229,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
           targets.push(target);
           continue;
         }
+        // In memory: every start begins from the same demo state, as the memory store's TOTP
+        // enrolments and approvals do (a persisted database kept the walkthrough's DROP, not its enrolments).
         const embedded = await startEmbeddedPostgres({
-          dataDir: join(dataDir, `pglite-${target.name}`),
           // Unix socket paths are short (about 100 bytes): a private directory of its own beside the data dir.
           socketDir: join(dataDir, `pglite-${target.name}-socket`),
           logger: logger.child({ component: 'embedded-postgres' }),

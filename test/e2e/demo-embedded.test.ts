@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,9 +30,10 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
   let pgPort: number;
   let controlPort: number;
   let token: string;
+  let dir: string;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
+    dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
     controlPort = await freePort();
     pgPort = await freePort();
     const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
@@ -53,6 +54,11 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
   });
   after(() => {
     if (child?.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('keeps the demo database in memory: each start begins from the same demo state', () => {
+    assert.equal(existsSync(join(dir, 'pglite-demo')), false, 'no demo database is persisted under data_dir');
+    assert.match(log, /"persisted":false/);
   });
 
   it('listens on TCP only where the config says (the PostgreSQL and control listeners), and logs no way in', async () => {
