@@ -222,9 +222,13 @@ export class ApprovalBroker {
 
   /** The requester proves their second factor for a step-up request. */
   async confirmStepUp(input: StepUpConfirmation): Promise<ApprovalRecord> {
-    const record = await this.requirePending(input.id);
-    // Same answer for "not yours" and "not found": ids are not an oracle.
-    if (record.requester.subject !== input.principal.subject) throw new ApprovalNotFoundError(`no pending request ${input.id}`);
+    // Same answer for "not yours" and "not found": ids are not an oracle. It says who asked, and who may confirm.
+    const notYours = () =>
+      new ApprovalNotFoundError(`no pending step-up request ${input.id} of yours (${input.principal.subject}): a step-up is confirmed by the person whose statement is held, with their own token and code`);
+    const record = await this.requirePending(input.id).catch((err: unknown) => {
+      throw err instanceof ApprovalNotFoundError ? notYours() : err;
+    });
+    if (record.requester.subject !== input.principal.subject) throw notYours();
     if (record.kind !== 'step_up') throw new BadRequestError('this request needs approvers, not a step-up code');
     if (!this.options.secondFactor) throw new MfaRequiredError('step-up is not configured');
     await this.requireHolder(record);

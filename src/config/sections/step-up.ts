@@ -26,7 +26,12 @@ export const stepUpSchema = z
     grant_max_risk: z.enum(RISK_LEVELS).default('medium').describe('Highest risk a step-up grant covers.'),
     attempts: z
       .strictObject({
-        per_window: z.int().min(1).default(5).describe('Code attempts allowed per user and per source in one window.'),
+        per_window: z.int().min(1).default(5).describe('Code attempts allowed per user in one window.'),
+        per_source_window: z
+          .int()
+          .min(1)
+          .default(20)
+          .describe('Code attempts allowed per source address in one window: higher than per user, so people behind one address (NAT, a bastion, 127.0.0.1) do not lock each other out.'),
         window: duration('1m'),
         lockout_max: duration('1h').describe('Exponential lock-out after repeated windows of failures stops growing here.'),
       })

@@ -2,8 +2,14 @@ import type { Store } from '../../store/store.js';
 import type { Clock } from '../../time/clock.js';
 
 export interface AttemptLimits {
-  /** Attempts allowed per key in one window. */
+  /** Attempts allowed per user in one window. */
   readonly perWindow: number;
+  /**
+   * Attempts allowed per source address in one window (default: perWindow).
+   * Higher than the per-user limit where people share an address (NAT, a
+   * bastion, the demo's 127.0.0.1), so one person's fumbles lock out only them.
+   */
+  readonly perSourceWindow?: number;
   readonly windowMs: number;
   /** Lock-outs start at one window and double on each repeat, up to this. */
   readonly lockoutMaxMs: number;
@@ -32,6 +38,7 @@ export class AttemptLimiter {
     private readonly prefix = 'mfa',
   ) {
     if (!Number.isInteger(limits.perWindow) || limits.perWindow < 1) throw new TypeError('perWindow must be a positive integer');
+    if (limits.perSourceWindow !== undefined && (!Number.isInteger(limits.perSourceWindow) || limits.perSourceWindow < 1)) throw new TypeError('perSourceWindow must be a positive integer');
     if (!(limits.windowMs > 0) || !(limits.lockoutMaxMs > 0)) throw new TypeError('windowMs and lockoutMaxMs must be positive');
   }
 
@@ -49,7 +56,8 @@ export class AttemptLimiter {
     const counts = await Promise.all(keys.map((key) => this.store.hitCounter(this.key('attempts', key), this.limits.windowMs)));
     let refused: Admission | null = null;
     for (const [index, key] of keys.entries()) {
-      if ((counts[index] as number) <= this.limits.perWindow) continue;
+      const limit = key.scope === 'source' ? (this.limits.perSourceWindow ?? this.limits.perWindow) : this.limits.perWindow;
+      if ((counts[index] as number) <= limit) continue;
       const lockMs = await this.lock(key, now);
       if (refused === null || (!refused.allowed && refused.retryAfterSeconds * 1000 < lockMs)) {
         refused = { allowed: false, scope: key.scope, retryAfterSeconds: Math.ceil(lockMs / 1000) };

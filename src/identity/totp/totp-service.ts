@@ -75,8 +75,8 @@ export class TotpService {
     this.#config = options.config.totp;
     this.#pendingTtlMs = options.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
     this.#generateSecret = options.generateSecret ?? generateTotpSecret;
-    const { per_window, window, lockout_max } = options.config.attempts;
-    this.#limiter = new AttemptLimiter(this.#store, this.#clock, { perWindow: per_window, windowMs: window, lockoutMaxMs: lockout_max });
+    const { per_window, per_source_window, window, lockout_max } = options.config.attempts;
+    this.#limiter = new AttemptLimiter(this.#store, this.#clock, { perWindow: per_window, perSourceWindow: per_source_window, windowMs: window, lockoutMaxMs: lockout_max });
   }
 
   /** Starts (or restarts) an enrolment; the factor stays inactive until `activate` sees one valid code. */

@@ -217,8 +217,8 @@ describe('TotpService', () => {
     assert.deepEqual(seen, [60, 120, 180]);
   });
 
-  it('limits attempts per source across users', async () => {
-    const h = harness();
+  it('limits attempts per source across users (per_source_window)', async () => {
+    const h = harness({ attempts: { per_window: 5, per_source_window: 5, window: '1m', lockout_max: '1h' } });
     for (const user of ['u1', 'u2', 'u3']) await enrol(h, user);
     h.clock.advance(60_000);
     for (let i = 0; i < 5; i++) {
@@ -229,6 +229,16 @@ describe('TotpService', () => {
     await assert.rejects(h.service.verify({ subject: 'u1', code: '000000', source: '192.0.2.8' }), MfaInvalidError);
     const limited = h.events.find((e) => e.type === 'mfa.rate_limited');
     assert.equal(limited?.data?.scope, 'source');
+  });
+
+  it("by default one person's fumbles behind a shared address lock out only that person", async () => {
+    const h = harness();
+    for (const user of ['bob', 'alice']) await enrol(h, user);
+    h.clock.advance(60_000);
+    for (let i = 0; i < 5; i++) await assert.rejects(h.service.verify({ subject: 'bob', code: '000000', source: '127.0.0.1' }), MfaInvalidError);
+    await assert.rejects(h.service.verify({ subject: 'bob', code: '000000', source: '127.0.0.1' }), RateLimitedError);
+    // alice, on the same address, still gets her code checked.
+    await assert.rejects(h.service.verify({ subject: 'alice', code: '000000', source: '127.0.0.1' }), MfaInvalidError);
   });
 
   it('treats malformed codes as wrong codes', async () => {
