@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { once } from 'node:events';
+import { generate } from 'otplib';
 import pg from 'pg';
 import { parseConfig } from '../../src/config/load.js';
 import { loadDevIssuer } from '../../src/identity/dev-issuer.js';
@@ -31,6 +33,7 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
   let controlPort: number;
   let token: string;
   let dir: string;
+  let mintToken: (sub: string, groups: string[]) => Promise<string>;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
@@ -44,7 +47,9 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
     const configFile = join(dir, 'airlock.yaml');
     writeFileSync(configFile, yaml);
     const config = parseConfig(yaml, configFile, {});
-    token = await loadDevIssuer({ dataDir: dir, identity: config.identity }).mintDevToken({ sub: 'alice', groups: ['dev'], ttlMs: 3_600_000 });
+    const issuer = loadDevIssuer({ dataDir: dir, identity: config.identity });
+    mintToken = (sub, groups) => issuer.mintDevToken({ sub, groups, ttlMs: 3_600_000 });
+    token = await mintToken('alice', ['dev']);
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
     child = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
@@ -76,5 +81,48 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
     } finally {
       await client.end();
     }
+  });
+
+  it("follows the README's step-up walkthrough: enrol, a held UPDATE, confirm, then the session grant", async () => {
+    const cli = (args: string[], tokenFor: string): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', ...args, '--url', `http://127.0.0.1:${controlPort}`], {
+          env: { ...process.env, AIRLOCK_TOKEN: tokenFor },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    const codeAt = (secret: string, ms: number) => generate({ secret, epoch: Math.floor(ms / 1000), algorithm: 'sha1', digits: 6, period: 30 });
+    const enrolled = await cli(['totp', 'enroll', '--json'], token);
+    assert.equal(enrolled.status, 0, enrolled.stderr);
+    const { secret } = JSON.parse(enrolled.stdout) as { secret: string };
+    const activated = await cli(['totp', 'activate', '--code', await codeAt(secret, Date.now())], token);
+    assert.equal(activated.status, 0, activated.stderr);
+
+    const session = spawn('psql', ['-X', '-At', `host=127.0.0.1 port=${pgPort} dbname=demo user=alice sslmode=disable`], { env: { ...process.env, PGPASSWORD: token } });
+    let out = '';
+    let err = '';
+    session.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    session.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    session.stdin.end("UPDATE orders SET status = 'shipped' WHERE id = 103;\nUPDATE orders SET status = 'paid' WHERE id = 102;\n");
+    await waitFor(() => /held for step-up \(id ([A-Za-z0-9_-]+)\)/.test(err), 15_000, 'the step-up notice');
+    const id = (/held for step-up \(id ([A-Za-z0-9_-]+)\)/.exec(err) as RegExpExecArray)[1] as string;
+
+    const bobToken = await mintToken('bob', ['approvers']);
+    const bob = await cli(['confirm', id, '--code', '000000'], bobToken);
+    assert.equal(bob.status, 1, bob.stderr);
+    assert.match(bob.stderr, /no pending step-up request .* of yours \(bob\)/);
+
+    // The activation spent this time step's code; the next step's is accepted (one step either side).
+    const confirmed = await cli(['confirm', id, '--code', await codeAt(secret, Date.now() + 30_000)], token);
+    assert.equal(confirmed.status, 0, confirmed.stderr);
+    await waitFor(() => session.exitCode !== null, 20_000, `psql to finish (stdout: ${out}; stderr: ${err})`);
+    const code = session.exitCode;
+    assert.equal(code, 0, err);
+    assert.deepEqual(out.trim().split('\n'), ['UPDATE 1', 'UPDATE 1']);
+    assert.equal(err.match(/held for step-up/g)?.length, 1, 'the second UPDATE passed on the session grant');
   });
 });
