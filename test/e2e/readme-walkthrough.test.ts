@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../support/airlock-process.js';
+import { waitFor } from '../support/services.js';
+
+/** The example approval id the README prints; replaced by the real one when its commands run. */
+const EXAMPLE_ID = 'MXOM7VBzu4yg87PU39oKkQ';
+
+interface Step {
+  readonly command: string;
+  /** The lines the README shows after it. */
+  readonly expected: readonly string[];
+}
+
+/** The `console` blocks of the README's walkthrough, as commands and the output shown under each. */
+function walkthroughBlocks(): Step[][] {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = readme.indexOf('## Five-minute walkthrough');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 10));
+  const blocks: Step[][] = [];
+  for (const match of section.matchAll(/```console\n([\s\S]*?)```/g)) {
+    const steps: { command: string; expected: string[] }[] = [];
+    for (const line of (match[1] as string).split('\n')) {
+      if (line.startsWith('$ ')) steps.push({ command: line.slice(2), expected: [] });
+      else if (line.trim() !== '' && steps.length > 0) steps[steps.length - 1]!.expected.push(line);
+    }
+    blocks.push(steps);
+  }
+  return blocks;
+}
+
+/** An output line as a pattern: the example id, counters and timings vary; `...` elides. */
+function linePattern(line: string, id: string): RegExp {
+  const escaped = line
+    .trim()
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replaceAll(EXAMPLE_ID, id)
+    .replace(/\\\.\\\.\\\./g, '.*')
+    .replace(/\d+s\\\)/g, '\\d+s\\)')
+    .replace(/ +/g, '\\s+');
+  return new RegExp(escaped);
+}
+
+/**
+ * The README's walkthrough, run as a newcomer runs it: the shipped demo
+ * config, the README's own command lines (read from the README, not copied),
+ * each output line the README shows checked against what the command
+ * printed. Only ports and the approval id differ: the test uses free ports,
+ * and the id the hold NOTICE names. `npx airlock` runs the CLI from source
+ * here (`npm test` does not build dist/).
+ */
+describe('e2e: the README walkthrough, from the README itself', () => {
+  let server: ChildProcess;
+  let log = '';
+  let pgPort: number;
+  let controlPort: number;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-readme-'));
+    controlPort = await freePort();
+    pgPort = await freePort();
+    const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
+      .replace('data_dir: .airlock', `data_dir: ${JSON.stringify(dir)}`)
+      .replace('public_url: http://127.0.0.1:8080', `public_url: http://127.0.0.1:${controlPort}`)
+      .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${controlPort}`)
+      .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`);
+    const configFile = join(dir, 'airlock.yaml');
+    writeFileSync(configFile, yaml);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
+    server = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    await waitFor(() => log.includes('airlock ready') || server.exitCode !== null, 60_000, 'airlock serve to start');
+    assert.equal(server.exitCode, null, log);
+  });
+  after(() => {
+    if (server?.exitCode === null) server.kill('SIGKILL');
+  });
+
+  it('runs every command of the walkthrough with the output the README shows', async () => {
+    const blocks = walkthroughBlocks();
+    assert.ok(blocks.length >= 4, 'the walkthrough has its console blocks');
+    // `npm start`: the log lines it shows (ports aside) are what serve printed.
+    const [startBlock, ...rest] = blocks;
+    assert.equal(startBlock?.[0]?.command, 'npm start');
+    for (const line of startBlock?.[0]?.expected ?? []) {
+      const message = /"msg":"([^"]+)"/.exec(line)?.[1];
+      // Up to the first number or parenthesis: ports, timings and paths differ here.
+      const stem = message?.split(/[\d(]/)[0]?.trim();
+      if (stem) assert.ok(log.includes(stem), `serve logged: ${stem}`);
+    }
+
+    // One shell state across the walkthrough, as in the reader's terminal: exports carry over.
+    const state = join(dir, 'shell-state.sh');
+    writeFileSync(state, `export AIRLOCK_URL=http://127.0.0.1:${controlPort}\nexport AIRLOCK_CONFIG=${JSON.stringify(join(dir, 'airlock.yaml'))}\nnpx() { if [ "$1" = airlock ]; then shift; node --import tsx ${resolve('cmd/airlock.ts')} "$@"; else command npx "$@"; fi; }\n`);
+    const run = (command: string): { status: number | null; output: string } => {
+      const script = `source ${JSON.stringify(state)}\n${command}\nstatus=$?\ndeclare -px | grep -E '^declare -x (PGPASSWORD|AIRLOCK_TOKEN)=' >> ${JSON.stringify(state)}\nexit $status\n`;
+      const result = spawnSync('bash', ['-c', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+    };
+    const portable = (command: string) => command.replaceAll('port=6432', `port=${pgPort}`);
+
+    let id = EXAMPLE_ID;
+    let held: ChildProcess | null = null;
+    let heldOutput = '';
+    for (const block of rest) {
+      for (const step of block) {
+        const command = portable(step.command).replaceAll(EXAMPLE_ID, id);
+        if (/\bpsql\b/.test(command) && step.expected.some((line) => line.includes('held for approval'))) {
+          // The held statement waits for its approvers: it runs in the background while the next block decides it.
+          held = spawn('bash', ['-c', `source ${JSON.stringify(state)}\n${command}`], { cwd: process.cwd() });
+          held.stdout?.on('data', (d: Buffer) => (heldOutput += d.toString()));
+          held.stderr?.on('data', (d: Buffer) => (heldOutput += d.toString()));
+          await waitFor(() => /held for approval \(id ([A-Za-z0-9_-]+)\)/.test(heldOutput), 20_000, 'the hold NOTICE');
+          id = (/held for approval \(id ([A-Za-z0-9_-]+)\)/.exec(heldOutput) as RegExpExecArray)[1] as string;
+          for (const line of step.expected) assert.match(heldOutput, linePattern(line.replace(/http:\/\/127\.0\.0\.1:8080/g, `http://127.0.0.1:${controlPort}`), id), `${command}\n${heldOutput}`);
+          continue;
+        }
+        if (step.command.includes('totp enroll') || step.command.includes('4kd1P0') || /^psql "host=127\.0\.0\.1 port=6432 dbname=demo user=alice"$/.test(step.command)) {
+          // The step-up part is interactive (a QR code, a psql prompt): demo-embedded.test.ts runs it.
+          continue;
+        }
+        const result = run(command);
+        for (const line of step.expected) {
+          if (line.startsWith('demo=>') || line.startsWith('NOTICE:  airlock: statement held for step-up')) continue;
+          assert.match(result.output, linePattern(line, id), `${command}\n${result.output}`);
+        }
+      }
+    }
+    assert.ok(held, 'the walkthrough holds a statement');
+    await waitFor(() => held?.exitCode !== null, 20_000, 'the held psql to finish once approved');
+    assert.equal(held.exitCode, 0, heldOutput);
+    assert.equal(heldOutput.match(/^DROP TABLE$/gm)?.length, 1, 'the statement ran, once');
+  });
+});
