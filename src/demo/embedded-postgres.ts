@@ -5,9 +5,10 @@
 // to test protocol behaviour.
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from 'pino';
+import { ConfigInvalidError } from '../errors.js';
 import { DEMO_SEED_SQL, DEMO_TABLES } from './demo-schema.js';
 
 export interface EmbeddedPostgresOptions {
@@ -52,6 +53,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const socketPath = join(options.socketDir, `.s.PGSQL.${SOCKET_PORT}`);
   rmSync(socketPath, { force: true }); // a stale socket of a previous run
 
+  const { PGlite, PGLiteSocketServer } = await loadPglite();
   // PGlite prints its backend's output itself unless given these hooks; keep it in our logs.
   const db = await PGlite.create({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -100,6 +102,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /** Creates and fills the demo tables unless any of them already exists; returns whether it did. */
+/**
+ * PGlite is an optional dependency: `npm ci` installs it for the demo, the
+ * production image leaves it out (`--omit=optional`). A config asking for
+ * an embedded target there gets a clear error instead of a missing module.
+ */
+async function loadPglite(): Promise<{ PGlite: typeof PGlite; PGLiteSocketServer: typeof PGLiteSocketServer }> {
+  try {
+    const [core, socket] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+    return { PGlite: core.PGlite, PGLiteSocketServer: socket.PGLiteSocketServer };
+  } catch (err) {
+    throw new ConfigInvalidError('a target has embedded: true, but the embedded demo database (@electric-sql/pglite) is not installed here: it is demo only, and left out of the production image; use a real upstream', [
+      `loading it failed: ${err instanceof Error ? err.message : String(err)}`,
+    ]);
+  }
+}
+
 async function seedDemoSchema(db: PGlite): Promise<boolean> {
   const existing = await db.query<{ present: number }>(
     `select count(*)::int as present from pg_catalog.pg_tables where schemaname = 'public' and tablename = any($1::text[])`,

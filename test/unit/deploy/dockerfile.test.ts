@@ -44,11 +44,30 @@ describe('Dockerfile', () => {
     assert.ok(build.some((i) => i.op === 'RUN' && i.args.includes('npm run build')));
   });
 
-  it('pins a slim Node 22 base image by tag in every stage', () => {
+  it('pins a slim Node base image by tag in every stage, of a major CI runs the suite on', () => {
+    // .ci/run runs the suite on the machine's Node and, with scripts/test-on-node.sh, on the image's major.
+    const tested = [...readFileSync('.ci/run', 'utf8').matchAll(/scripts\/test-on-node\.sh (\d+)/g)].map((m) => m[1]);
+    assert.ok(tested.length > 0, '.ci/run tests another Node major');
     for (const index of fromIndexes) {
       const image = resolveArgs((all[index] as Instruction).args.split(/\s+/)[0] as string);
-      assert.match(image, /^node:22\.\d+\.\d+-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/, image);
+      const match = /^node:(\d+)\.\d+\.\d+-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/.exec(image);
+      assert.ok(match, image);
+      assert.ok(tested.includes(match[1] as string), `the image runs Node ${match[1]}, which CI does not test (${tested.join(', ')})`);
     }
+  });
+
+  it('leaves the demo-only embedded database out of the production image; a demo target adds it', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; optionalDependencies: Record<string, string> };
+    assert.deepEqual(Object.keys(pkg.optionalDependencies).sort(), ['@electric-sql/pglite', '@electric-sql/pglite-socket']);
+    assert.ok(!Object.keys(pkg.dependencies).some((name) => name.startsWith('@electric-sql/')));
+    const install = runtime.find((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))?.args ?? '';
+    assert.match(install, /--omit=optional/);
+    assert.ok(!runtime.some((i) => i.op === 'COPY' && i.args.includes('demo')), 'no demo config in the production image');
+    const demoIndex = all.findIndex((i) => i.op === 'FROM' && /\bAS demo$/i.test(i.args));
+    assert.ok(demoIndex > 0, 'a demo stage');
+    const demo = all.slice(demoIndex, fromIndexes.find((index) => index > demoIndex));
+    assert.doesNotMatch(demo.find((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))?.args ?? '', /--omit=optional/);
+    assert.deepEqual(json(demo.find((i) => i.op === 'CMD')), ['serve', '--config', '/app/demo/airlock.yaml']);
   });
 
   it('installs production dependencies only in the runtime stage and copies only dist/ from the build', () => {
