@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { serialize } from 'pg-protocol';
 import type { Classification } from '../../model/action.js';
+import { ownRound } from './own-round.js';
 import type { ProtocolState } from './protocol-state.js';
 import type { UpstreamRelay } from './upstream-relay.js';
 import { readDataRowText } from './server-messages.js';
@@ -30,21 +30,7 @@ export class PreparedReconcile {
 
   /** The bytes of the round, and the same messages recorded in `state` as sent. */
   round(state: ProtocolState, entry: StatementEntry): Buffer {
-    const name = this.statementName;
-    state.sentParse(name, entry);
-    state.sentBind(name, name);
-    state.sentExecute(name);
-    state.sentClose(false, name);
-    state.sentClose(true, name);
-    state.sentSync();
-    return Buffer.concat([
-      serialize.parse({ name, text: QUERY }),
-      serialize.bind({ portal: name, statement: name }),
-      serialize.execute({ portal: name }),
-      serialize.close({ type: 'P', name }),
-      serialize.close({ type: 'S', name }),
-      serialize.sync(),
-    ]);
+    return ownRound(state, this.statementName, [{ ...entry, text: QUERY }]);
   }
 
   get text(): string {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { serialize } from 'pg-protocol';
+import { ownRound } from './own-round.js';
 import type { ProtocolState } from './protocol-state.js';
 import { errorResponse, readDataRowText } from './server-messages.js';
 import type { StatementEntry } from './statement-registry.js';
@@ -24,28 +24,10 @@ export function rowCapRefusal(limit: number): Buffer {
 export async function estimateRows(init: { relay: UpstreamRelay; upstream: Socket; protocol: ProtocolState; prepareEntry: (text: string) => StatementEntry }, query: string): Promise<number | undefined> {
   const { relay, upstream, protocol, prepareEntry } = init;
   const name = `airlock_estimate_${randomBytes(6).toString('hex')}`;
-  const text = `EXPLAIN (FORMAT JSON) ${query}`;
-  protocol.sentParse(name, prepareEntry(text));
-  protocol.sentBind(name, name);
-  protocol.sentExecute(name);
-  protocol.sentClose(true, name);
-  protocol.sentClose(false, name);
-  protocol.sentSync();
   let plan: string | null = null;
-  await relay.ownRound(
-    upstream,
-    Buffer.concat([
-      serialize.parse({ name, text }),
-      serialize.bind({ portal: name, statement: name }),
-      serialize.execute({ portal: name }),
-      serialize.close({ type: 'P', name }),
-      serialize.close({ type: 'S', name }),
-      serialize.sync(),
-    ]),
-    (buffer, body, end) => {
-      plan = readDataRowText(buffer, body, end)[0] ?? null;
-    },
-  );
+  await relay.ownRound(upstream, ownRound(protocol, name, [prepareEntry(`EXPLAIN (FORMAT JSON) ${query}`)]), (buffer, body, end) => {
+    plan = readDataRowText(buffer, body, end)[0] ?? null;
+  });
   if (plan === null) return undefined;
   try {
     const parsed = JSON.parse(plan) as { Plan?: { 'Plan Rows'?: unknown } }[];

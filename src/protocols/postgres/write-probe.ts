@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { serialize } from 'pg-protocol';
 import { TxStatus } from './message-codes.js';
+import { ownRound } from './own-round.js';
 import type { ProtocolState } from './protocol-state.js';
 import { errorResponse, readDataRowText, readyForQuery } from './server-messages.js';
 import type { StatementEntry } from './statement-registry.js';
@@ -118,25 +118,9 @@ export class WriteProbe {
    */
   private own(statements: readonly string[], answers: Buffer[] | null = null, onRow: ((buffer: Buffer, body: number, end: number) => void) | null = null): Promise<number> {
     const { relay, upstream, protocol, prepareEntry } = this.init;
-    const parts: Buffer[] = [];
-    for (const statement of statements) {
-      protocol.sentParse(this.name, prepareEntry(statement));
-      protocol.sentBind(this.name, this.name);
-      protocol.sentExecute(this.name);
-      protocol.sentClose(true, this.name);
-      protocol.sentClose(false, this.name);
-      parts.push(
-        serialize.parse({ name: this.name, text: statement }),
-        serialize.bind({ portal: this.name, statement: this.name }),
-        serialize.execute({ portal: this.name }),
-        serialize.close({ type: 'P', name: this.name }),
-        serialize.close({ type: 'S', name: this.name }),
-      );
-    }
-    protocol.sentSync();
-    parts.push(serialize.sync());
+    const round = ownRound(protocol, this.name, statements.map(prepareEntry));
     const errors: Buffer[] = [];
-    return relay.ownRound(upstream, Buffer.concat(parts), onRow, errors).then((status) => {
+    return relay.ownRound(upstream, round, onRow, errors).then((status) => {
       // Only errors and notices matter from Airlock's own rounds.
       if (answers) for (const frame of errors) if (frame[0] === 0x45 || frame[0] === 0x4e) answers.push(frame);
       return status;
