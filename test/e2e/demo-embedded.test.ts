@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { once } from 'node:events';
 import { generate } from 'otplib';
 import pg from 'pg';
 import { parseConfig } from '../../src/config/load.js';
 import { loadDevIssuer } from '../../src/identity/dev-issuer.js';
-import { freePort } from '../support/airlock-process.js';
+import { type DemoServe, startDemoServe } from '../support/demo-serve.js';
 import { waitFor } from '../support/services.js';
 
 /** TCP ports a process listens on, from `ss` (iproute2). */
@@ -27,8 +25,8 @@ function listeningPorts(pid: number): number[] {
 // reachable only through Airlock. It used to listen on a loopback TCP port with no authentication
 // (logged at start), so `psql -p <that port>` walked around every rule.
 describe('e2e: the embedded demo database cannot be reached around Airlock', () => {
+  let demo: DemoServe;
   let child: ChildProcess;
-  let log = '';
   let pgPort: number;
   let controlPort: number;
   let token: string;
@@ -36,39 +34,22 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
   let mintToken: (sub: string, groups: string[]) => Promise<string>;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
-    controlPort = await freePort();
-    pgPort = await freePort();
-    const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
-      .replace('data_dir: .airlock', `data_dir: ${JSON.stringify(dir)}`)
-      .replace('public_url: http://127.0.0.1:8080', `public_url: http://127.0.0.1:${controlPort}`)
-      .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${controlPort}`)
-      .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`);
-    const configFile = join(dir, 'airlock.yaml');
-    writeFileSync(configFile, yaml);
-    const config = parseConfig(yaml, configFile, {});
-    const issuer = loadDevIssuer({ dataDir: dir, identity: config.identity });
+    demo = await startDemoServe('airlock-demo-');
+    ({ child, pgPort, controlPort, dir } = demo);
+    const issuer = loadDevIssuer({ dataDir: dir, identity: parseConfig(demo.yaml, demo.configFile, {}).identity });
     mintToken = (sub, groups) => issuer.mintDevToken({ sub, groups, ttlMs: 3_600_000 });
     token = await mintToken('alice', ['dev']);
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
-    child = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor(() => log.includes('airlock ready') || child.exitCode !== null, 60_000, 'airlock serve to start');
-    assert.equal(child.exitCode, null, log);
   });
-  after(() => {
-    if (child?.exitCode === null) child.kill('SIGKILL');
-  });
+  after(() => demo?.kill());
 
   it('keeps the demo database in memory: each start begins from the same demo state', () => {
     assert.equal(existsSync(join(dir, 'pglite-demo')), false, 'no demo database is persisted under data_dir');
-    assert.match(log, /"persisted":false/);
+    assert.match(demo.log, /"persisted":false/);
   });
 
   it('listens on TCP only where the config says (the PostgreSQL and control listeners), and logs no way in', async () => {
     assert.deepEqual(listeningPorts(child.pid as number), [pgPort, controlPort].sort((a, b) => a - b));
-    assert.doesNotMatch(log, /PGlite\) on 127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(demo.log, /PGlite\) on 127\.0\.0\.1:\d+/);
   });
 
   it('serves the demo through Airlock, and the append-only rule holds', async () => {

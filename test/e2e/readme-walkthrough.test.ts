@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../support/airlock-process.js';
+import { type DemoServe, startDemoServe } from '../support/demo-serve.js';
 import { waitFor } from '../support/services.js';
 
 /** The example approval id the README prints; replaced by the real one when its commands run. */
@@ -54,33 +53,16 @@ function linePattern(line: string, id: string): RegExp {
  * here (`npm test` does not build dist/).
  */
 describe('e2e: the README walkthrough, from the README itself', () => {
-  let server: ChildProcess;
-  let log = '';
+  let demo: DemoServe;
   let pgPort: number;
   let controlPort: number;
   let dir: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'airlock-readme-'));
-    controlPort = await freePort();
-    pgPort = await freePort();
-    const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
-      .replace('data_dir: .airlock', `data_dir: ${JSON.stringify(dir)}`)
-      .replace('public_url: http://127.0.0.1:8080', `public_url: http://127.0.0.1:${controlPort}`)
-      .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${controlPort}`)
-      .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`);
-    const configFile = join(dir, 'airlock.yaml');
-    writeFileSync(configFile, yaml);
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
-    server = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor(() => log.includes('airlock ready') || server.exitCode !== null, 60_000, 'airlock serve to start');
-    assert.equal(server.exitCode, null, log);
+    demo = await startDemoServe('airlock-readme-');
+    ({ pgPort, controlPort, dir } = demo);
   });
-  after(() => {
-    if (server?.exitCode === null) server.kill('SIGKILL');
-  });
+  after(() => demo?.kill());
 
   it('runs every command of the walkthrough with the output the README shows', async () => {
     const blocks = walkthroughBlocks();
@@ -92,7 +74,7 @@ describe('e2e: the README walkthrough, from the README itself', () => {
       const message = /"msg":"([^"]+)"/.exec(line)?.[1];
       // Up to the first number or parenthesis: ports, timings and paths differ here.
       const stem = message?.split(/[\d(]/)[0]?.trim();
-      if (stem) assert.ok(log.includes(stem), `serve logged: ${stem}`);
+      if (stem) assert.ok(demo.log.includes(stem), `serve logged: ${stem}`);
     }
 
     // One shell state across the walkthrough, as in the reader's terminal: exports carry over.
