@@ -156,6 +156,20 @@ export class MfaRequiredError extends AirlockError {
   override readonly httpStatus = 401;
 }
 
+/** Policy asks for step-up and the request carries none (HTTP answers 401 with an RFC 9470 challenge). */
+export class StepUpRequiredError extends AirlockError {
+  static override readonly code = 'AIRLOCK_STEP_UP_REQUIRED';
+  override readonly httpStatus = 401;
+  override readonly sqlstate = '28000';
+}
+
+/** The action waits for a decision that the client chose not to wait for (HTTP `Prefer: respond-async`: 202). */
+export class ApprovalPendingError extends AirlockError {
+  static override readonly code = 'AIRLOCK_APPROVAL_PENDING';
+  override readonly httpStatus = 202;
+  override readonly sqlstate = '57014';
+}
+
 export class MfaInvalidError extends AirlockError {
   static override readonly code = 'AIRLOCK_MFA_INVALID';
   override readonly httpStatus = 401;
@@ -246,6 +260,8 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   AIRLOCK_ALREADY_DECIDED: 'This approver already decided this request.',
   AIRLOCK_ACTION_MISMATCH: 'The decision names a different action hash than the held action.',
   AIRLOCK_MFA_REQUIRED: 'A second factor code is required for this call.',
+  AIRLOCK_STEP_UP_REQUIRED: 'Policy asks the requester for step-up: retry with a step-up token from POST /v1/stepup (HTTP: the Airlock-Step-Up header).',
+  AIRLOCK_APPROVAL_PENDING: 'The request waits for approval; retry with its id (HTTP: the Airlock-Approval header) once it is approved.',
   AIRLOCK_MFA_INVALID: 'The second factor code is wrong or outside the allowed window.',
   AIRLOCK_MFA_REPLAYED: 'The second factor code was already used.',
   AIRLOCK_MFA_NOT_ENROLLED: 'The caller has no active second factor.',

@@ -10,7 +10,7 @@ import { createChannels, type Channels } from './approvals/channels/create-chann
 import { attachAuditLog, createAuditLog } from './audit/audit-log.js';
 import { EventBus } from './audit/events.js';
 import { createSqlClassifier } from './classifiers/sql/index.js';
-import type { AirlockConfig, PostgresTargetConfig } from './config/schema.js';
+import type { AirlockConfig, HttpTargetConfig, PostgresTargetConfig } from './config/schema.js';
 import { approvalRoutes } from './control/approval-routes.js';
 import { webRoutes } from './control/web-routes.js';
 import { createControlServer, type ControlRoutes } from './control/control-server.js';
@@ -19,6 +19,9 @@ import { rawBodyRoute } from './control/raw-body-route.js';
 import { createSlackInteractivityHandler } from './control/slack-interactivity.js';
 import { createWebhookCallbackHandler } from './control/webhook-callback.js';
 import { startEmbeddedPostgres } from './demo/embedded-postgres.js';
+import { startDemoAdminApi } from './demo/admin-api.js';
+import { createHttpProxy } from './protocols/http/index.js';
+import { verifyStepUpToken } from './identity/step-up-token.js';
 import { AirlockGate } from './gate/airlock-gate.js';
 import { SessionRegistry } from './gate/session-registry.js';
 import { loadDevIssuer, type DevIssuer } from './identity/dev-issuer.js';
@@ -30,7 +33,8 @@ import { createTotpRoutes, loadTotpEncryptionKey, TotpService } from './identity
 import { identityRoutes } from './control/identity-routes.js';
 import { createLogger } from './logging/logger.js';
 import { PolicyEngine } from './policy/policy-engine.js';
-import { createPostgresProxy, loadOrCreateTlsMaterial } from './protocols/postgres/index.js';
+import { createPostgresProxy } from './protocols/postgres/index.js';
+import { loadOrCreateTlsMaterial } from './tls/listener-certificate.js';
 import { reloadRefusals } from './config/config-diff.js';
 import { ConfigInvalidError } from './errors.js';
 import { createStore } from './store/create-store.js';
@@ -41,6 +45,8 @@ import { riskRoutes } from './control/risk-routes.js';
 import type { Store } from './store/store.js';
 import { createMetrics, attachMetrics } from './telemetry/metrics.js';
 import { systemClock, type Clock } from './time/clock.js';
+import type { Principal } from './model/principal.js';
+import type { RiskLevel } from './model/risk-level.js';
 
 export interface StartOptions {
   readonly clock?: Clock;
@@ -66,6 +72,7 @@ export interface AirlockServer {
   readonly devIssuer: DevIssuer | null;
   readonly control: ListenAddressInfo;
   readonly postgres: ListenAddressInfo | null;
+  readonly http: ListenAddressInfo | null;
   /** Applies a new, already validated config: policy and channels; listeners stay. */
   /**
    * Applies a new configuration's policy, risk and channels. Throws
@@ -143,6 +150,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     bypass.start();
     cleanups.push(() => bypass.stop());
 
+    const stepUpKey = totp && grants ? loadStepUpKey(dataDir, clock, config.step_up.signing_key_file) : null;
     const gate = new AirlockGate({
       risk: signals,
       admission,
@@ -157,6 +165,14 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       ...(totp ? { enrolment: totp } : {}),
       grantTtlMs: config.step_up.grant_ttl,
       grantMaxRisk: config.step_up.grant_max_risk,
+      ...(stepUpKey
+        ? {
+            // A step-up token rides on the JWT it was minted with (`sid` jwt:<jti>): another token of the same person does not carry it.
+            verifyStepUpToken: async (token: string, principal: Principal, risk: RiskLevel) => {
+              await verifyStepUpToken(stepUpKey, token, { clock, expect: { principal, sessionId: `jwt:${principal.tokenId ?? principal.subject}`, risk } });
+            },
+          }
+        : {}),
       metrics,
       auditAllowedLowRisk: config.audit.include_allowed,
     });
@@ -199,7 +215,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     }
     if (totp && grants) {
       const totpRoutes = createTotpRoutes(totp, { adminGroups: config.control.admin_groups });
-      const stepUp = createStepUpRoute({ totp, grants, key: loadStepUpKey(dataDir, clock, config.step_up.signing_key_file), grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
+      const stepUp = createStepUpRoute({ totp, grants, key: stepUpKey!, grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
       routes.push(
         identityRoutes(verifier, {
           '/v1/totp': { method: 'GET', handler: totpRoutes.status },
@@ -262,9 +278,32 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       logger.info({ address: `${listening.host}:${listening.port}`, targets: targets.map((t) => t.name) }, `PostgreSQL proxy listening on ${listening.host}:${listening.port}`);
     }
 
-    const unserved = config.targets.filter((t) => t.protocol !== 'postgres');
-    if (unserved.length > 0 || config.http.enabled || config.shell.enabled) {
-      logger.warn({ targets: unserved.map((t) => t.name) }, 'HTTP and shell targets are accepted in the config but not served by this version; only PostgreSQL targets are proxied');
+    let http: ListenAddressInfo | null = null;
+    let closeHttp: ((deadlineMs: number) => Promise<void>) | null = null;
+    const httpTargets = config.targets.filter((t): t is HttpTargetConfig => t.protocol === 'http');
+    if (config.http.enabled && httpTargets.length > 0) {
+      const served = [];
+      for (const target of httpTargets) {
+        if (!target.embedded) {
+          served.push({ ...target, upstream: { ...target.upstream, url: target.upstream.url! } });
+          continue;
+        }
+        const api = await startDemoAdminApi();
+        cleanups.push(() => api.close());
+        served.push({ ...target, embedded: false, upstream: { ...target.upstream, url: api.url } });
+        logger.info({ target: target.name }, `target ${target.name}: embedded demo admin API, reachable only through Airlock`);
+      }
+      const tls = config.http.tls.enabled ? await loadOrCreateTlsMaterial(config.http, dataDir, 'http-tls') : null;
+      const proxy = createHttpProxy({ config: config.http, targets: served, gate, sessions, logger: logger.child({ component: 'http' }), publicUrl, ...(tls ? { tls } : {}) });
+      const listening = await proxy.listen();
+      http = listening;
+      closeHttp = (deadlineMs) => proxy.close(deadlineMs);
+      logger.info({ address: `${listening.host}:${listening.port}`, targets: served.map((t) => t.name) }, `HTTP proxy listening on ${config.http.tls.enabled ? 'https' : 'http'}://${listening.host}:${listening.port}`);
+    }
+
+    const unserved = config.targets.filter((t) => t.protocol === 'shell');
+    if (unserved.length > 0 || config.shell.enabled) {
+      logger.warn({ targets: unserved.map((t) => t.name) }, 'shell targets are accepted in the config but not served by this version');
     }
     startupComplete = true;
     let current = config;
@@ -282,6 +321,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       devIssuer,
       control: controlAddress,
       postgres,
+      http,
       reload(next, reloadOptions = {}) {
         // A truncated or half-written file must not silently drop what the running config enforces.
         const refusals = reloadOptions.force ? [] : reloadRefusals(current, next);
@@ -307,7 +347,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         await broker.denyAllPending('sidecar restarting, retry').catch((err: unknown) => logger.warn({ err }, 'could not deny held actions'));
         // Let the denials reach their clients before sessions are closed.
         await gate.whenNothingHeld(2000);
-        if (closePostgres) await closePostgres(current.server.shutdown_grace);
+        await Promise.all([closePostgres?.(current.server.shutdown_grace), closeHttp?.(current.server.shutdown_grace)]);
         for (const cleanup of cleanups.reverse()) {
           try {
             await cleanup();

@@ -30,9 +30,10 @@ export function registerExplain(program: Command): void {
       if (!(PROTOCOLS as readonly string[]).includes(options.protocol)) throw new BadRequestError(`--protocol must be one of ${PROTOCOLS.join('|')}`);
       const protocol = options.protocol as Protocol;
       const config = loadConfigFile(options.config ?? defaultConfigPath());
-      const classifier = await createClassifier(protocol, { cacheSize: 0 });
       const policy = new PolicyEngine(config);
       const target = options.target ?? config.targets.find((t) => t.protocol === protocol)?.name ?? 'default';
+      const targetConfig = config.targets.find((t) => t.name === target);
+      const classifier = await createClassifier(protocol, { cacheSize: 0, ...(targetConfig?.protocol === 'http' ? { http: { profile: targetConfig.profile, methods: targetConfig.methods } } : {}) });
       const principal = { subject: options.sub, groups: options.groups.split(',').filter(Boolean), authMethods: [], issuer: 'explain', expiresAt: 0 };
       const explain = (text: string) => {
         const classification = classifier.classify(text);
@@ -41,8 +42,11 @@ export function registerExplain(program: Command): void {
       };
       if (command === '-') {
         const input: unknown = JSON.parse(await readStdin());
-        if (!Array.isArray(input) || !input.every((x) => typeof x === 'string')) throw new BadRequestError('stdin must be a JSON array of command strings');
-        process.stdout.write(`${JSON.stringify(input.map(explain), null, options.json ? 2 : 0)}\n`);
+        // HTTP requests may also be given as {method, url, headers, body} objects.
+        const asText = (x: unknown): string | undefined => (typeof x === 'string' ? x : protocol === 'http' && x !== null && typeof x === 'object' ? JSON.stringify(x) : undefined);
+        const commands = Array.isArray(input) ? input.map(asText) : [undefined];
+        if (commands.some((c) => c === undefined)) throw new BadRequestError(`stdin must be a JSON array of command strings${protocol === 'http' ? ' or {method, url, headers, body} objects' : ''}`);
+        process.stdout.write(`${JSON.stringify((commands as string[]).map(explain), null, options.json ? 2 : 0)}\n`);
         return;
       }
       const result = explain(command);

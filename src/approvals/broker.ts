@@ -122,8 +122,14 @@ export class ApprovalBroker {
     void outcome.finally(() => this.holding.delete(record.id));
     // The subscription is live before anyone hears of the request.
     await held.ready;
+    this.announce(record, options.onCreated);
+    return outcome;
+  }
+
+  /** Tells the requester (onCreated), the audit and the approvers' channels that a request exists. */
+  private announce(record: ApprovalRecord, onCreated: HoldOptions['onCreated']): void {
     const links = this.links(record.id);
-    options.onCreated?.(record, links);
+    onCreated?.(record, links);
     this.options.bus.emit({
       type: 'approval.requested',
       at: record.createdAt,
@@ -135,10 +141,61 @@ export class ApprovalBroker {
       approvalId: record.id,
       rules: record.action.rules,
       ...(record.reason ? { reason: record.reason } : {}),
-      data: { kind: record.kind, risk: record.action.risk, eligible: record.eligible, hash: record.action.hash },
+      data: { kind: record.kind, risk: record.action.risk, eligible: record.eligible, hash: record.action.hash, ...(record.redeemBy === undefined ? {} : { deferred: true }) },
     });
     if (record.kind === 'approval') this.notify(record, links);
-    return outcome;
+  }
+
+  /**
+   * Creates a request that nobody holds (HTTP `Prefer: respond-async`): the
+   * client is told its id and goes away; once approved, the same request
+   * retried by its requester redeems it once (redeem()). It may be redeemed
+   * until as long again after its deadline.
+   */
+  async defer(action: Action, decision: PolicyDecision, options: Pick<HoldOptions, 'onCreated'> = {}): Promise<ApprovalRecord> {
+    const requirement = decision.requirement;
+    if (requirement.kind !== 'approval' && requirement.kind !== 'step_up') {
+      throw new TypeError(`defer() needs an approval or step_up requirement, got ${requirement.kind}`);
+    }
+    const fresh = this.newRecord(action, decision, requirement);
+    const record: ApprovalRecord = { ...fresh, redeemBy: fresh.expiresAt + requirement.timeoutMs };
+    await this.options.store.createApproval(record, 2 * requirement.timeoutMs + this.options.retentionMs);
+    this.announce(record, options.onCreated);
+    return record;
+  }
+
+  /**
+   * The outcome of a deferred request for a retry of the same action: approved
+   * (consumed now, so it is forwarded once), still pending, or closed. Only
+   * the requester's own retry of the very same action (hash) redeems it.
+   */
+  async redeem(id: string, action: Action): Promise<{ readonly kind: 'approved' | 'pending' | 'closed'; readonly record: ApprovalRecord }> {
+    const { store, clock } = this.options;
+    const record = await store.getApproval(id);
+    // Same answer for "not found" and "not yours": ids are not an oracle.
+    if (!record || record.redeemBy === undefined || record.requester.subject !== action.principal.subject) {
+      throw new ApprovalNotFoundError(`no deferred request ${id} of ${action.principal.subject}`);
+    }
+    if (record.action.hash !== action.hash || record.action.target !== action.target || record.action.protocol !== action.protocol) {
+      throw new ActionMismatchError(`request ${id} approved a different request (method, URL, body or target differ)`);
+    }
+    if (record.status === 'pending') {
+      if (record.expiresAt > clock.now()) return { kind: 'pending', record };
+      const expired = await this.transition(record, 'expired', [], 'timed out waiting for a decision');
+      return { kind: 'closed', record: expired ?? (await store.getApproval(id)) ?? record };
+    }
+    if (record.status !== 'approved') return { kind: 'closed', record };
+    if (record.redeemBy <= clock.now()) return { kind: 'closed', record };
+    const consumed = await store.transitionApproval(id, 'approved', 'consumed', {
+      status: 'consumed',
+      at: clock.now(),
+      by: record.resolution?.by ?? [],
+      reason: record.resolution?.reason ?? 'approved',
+      holder: `redeemed:${action.id}`,
+    });
+    // Another retry redeemed it first: never forward twice.
+    if (!consumed) return { kind: 'closed', record: (await store.getApproval(id)) ?? record };
+    return { kind: 'approved', record: consumed };
   }
 
   async get(id: string): Promise<ApprovalRecord | null> {
@@ -278,7 +335,8 @@ export class ApprovalBroker {
    * approver is told so (409) instead of "approved" for something that cannot run.
    */
   private async requireHolder(record: ApprovalRecord): Promise<void> {
-    if (this.holding.has(record.id)) return;
+    // A deferred request has no holder: its requester's retry redeems it.
+    if (this.holding.has(record.id) || record.redeemBy !== undefined) return;
     if ((await this.options.store.getValue(holderKey(record.id))) !== null) return;
     await this.transition(record, 'orphaned', [], ORPHANED_REASON);
     throw new ApprovalClosedError(`request ${record.id} is orphaned: ${ORPHANED_REASON}`);
@@ -296,6 +354,14 @@ export class ApprovalBroker {
     try {
       const now = this.options.clock.now();
       for (const record of await this.options.store.listOpenApprovals()) {
+        if (record.redeemBy !== undefined) {
+          // Deferred: nobody holds it. Pending past its deadline expires; approved and never redeemed in time closes.
+          if (record.status === 'pending' && record.expiresAt <= now) await this.transition(record, 'expired', [], 'timed out waiting for a decision');
+          else if (record.status === 'approved' && record.redeemBy <= now) {
+            await this.transition(record, 'expired', [...(record.resolution?.by ?? [])], 'approved, but never retried by its requester; nothing was run', 'approved');
+          }
+          continue;
+        }
         const holderGone = !this.holding.has(record.id) && now - record.createdAt >= HOLDER_TTL_MS && (await this.options.store.getValue(holderKey(record.id))) === null;
         if (record.status === 'pending' && record.expiresAt <= now && !holderGone) {
           await this.transition(record, 'expired', [], 'timed out waiting for a decision');

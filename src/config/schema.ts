@@ -63,3 +63,4 @@ export type TargetConfig = AirlockConfig['targets'][number];
 export type PostgresTargetConfig = Extract<TargetConfig, { protocol: 'postgres' }>;
 export type HttpTargetConfig = Extract<TargetConfig, { protocol: 'http' }>;
 export type ShellTargetConfig = Extract<TargetConfig, { protocol: 'shell' }>;
+export type HttpListenerConfig = AirlockConfig['http'];

@@ -1,15 +1,20 @@
 import type { Logger } from 'pino';
 import type { ApprovalBroker } from '../approvals/broker.js';
 import type { HoldOutcome } from '../approvals/held-request.js';
+import type { ApprovalLinks } from '../approvals/channels/channel.js';
+import type { ApprovalRecord } from '../model/approval-record.js';
+import type { HoldNotice } from './hold-notice.js';
 import { type EventBus, SOURCE_REFUSED } from '../audit/events.js';
 import {
   AirlockError,
+  ApprovalPendingError,
   CancelledError,
   ForbiddenError,
   MfaNotEnrolledError,
   InternalError,
   ShuttingDownError,
   StepUpNotConfiguredError,
+  StepUpRequiredError,
   StoreUnavailableError,
   TokenInvalidError,
 } from '../errors.js';
@@ -45,6 +50,12 @@ export interface GateDeps {
   readonly enrolment?: { isEnrolled(subject: string): Promise<boolean> };
   readonly grantTtlMs: number;
   readonly grantMaxRisk: RiskLevel;
+  /**
+   * Checks a step-up token presented with an action (HTTP programs): resolves
+   * when it is genuine, names this principal and its token, and covers the
+   * risk; rejects with a client-safe error otherwise.
+   */
+  readonly verifyStepUpToken?: (token: string, principal: Principal, risk: RiskLevel) => Promise<void>;
   readonly metrics?: GateMetrics;
   /** Skip the audit line of allowed low-risk actions (throughput). */
   readonly auditAllowedLowRisk: boolean;
@@ -198,10 +209,16 @@ export class AirlockGate implements Gate {
       const error = new ShuttingDownError('sidecar restarting, retry');
       return denyVerdict({ ...base, path: 'error', reason: error.message, error });
     }
+    if (options.approvalId !== undefined) return this.redeem(action, decision, options.approvalId);
     if (requirement.kind === 'step_up') {
       if (!this.deps.grants) {
         const error = new StepUpNotConfiguredError('step-up required but no second factor is configured; ask an administrator');
         return denyVerdict({ ...base, path: 'policy', reason: error.message, error });
+      }
+      if (options.stepUpToken !== undefined) {
+        if (!this.deps.verifyStepUpToken) throw new StepUpNotConfiguredError('step-up tokens are not accepted by this configuration');
+        await this.deps.verifyStepUpToken(options.stepUpToken, action.principal, decision.risk);
+        return allowVerdict({ ...base, path: 'step_up', reason: 'allowed by a step-up token', decidedBy: [action.principal.subject] });
       }
       if (await this.deps.grants.covers({ principal: action.principal, sessionId: action.sessionId, risk: decision.risk })) {
         return allowVerdict({ ...base, path: 'grant', reason: 'allowed by a recent step-up in this session', decidedBy: [action.principal.subject] });
@@ -221,7 +238,54 @@ export class AirlockGate implements Gate {
         return denyVerdict({ ...base, path: 'step_up', reason: error.message, error });
       }
     }
+    if (requirement.kind === 'step_up' && options.stepUp === 'challenge' && !options.defer) {
+      const error = new StepUpRequiredError(`this request needs step-up (${decision.risk} risk, rules ${decision.rules.join(', ') || 'defaults'}): prove your second factor with POST /v1/stepup and retry with the step-up token`);
+      return denyVerdict({ ...base, path: 'step_up', reason: error.message, error });
+    }
+    if (options.cannotHold) return denyVerdict({ ...base, path: 'policy', reason: options.cannotHold.message, error: options.cannotHold });
+    if (options.defer) return this.defer(action, decision, options);
     return this.hold(action, decision, options);
+  }
+
+  /** Creates the request and answers at once: the client retries with its id once it is decided. */
+  private async defer(action: Action, decision: PolicyDecision, options: GateCheckOptions): Promise<Verdict> {
+    const base = { risk: decision.risk, requirement: decision.requirement.kind, rules: decision.rules };
+    const record = await this.deps.broker.defer(action, decision, { onCreated: (created, links) => options.onHold?.(this.holdNotice(action, decision, created, links)) });
+    const error = new ApprovalPendingError(`${record.kind === 'step_up' ? 'step-up' : 'approval'} requested (${record.id}); retry the same request with the header Airlock-Approval: ${record.id} once it is ${record.kind === 'step_up' ? 'confirmed' : 'approved'}`);
+    return denyVerdict({ ...base, path: 'deferred', reason: error.message, error, approvalId: record.id });
+  }
+
+  /** A retry naming a deferred request: forwarded once if approved for this very action. */
+  private async redeem(action: Action, decision: PolicyDecision, approvalId: string): Promise<Verdict> {
+    const base = { risk: decision.risk, requirement: decision.requirement.kind, rules: decision.rules };
+    const outcome = await this.deps.broker.redeem(approvalId, action);
+    const record = outcome.record;
+    if (outcome.kind === 'approved') {
+      const by = record.resolution?.by ?? [];
+      return allowVerdict({ ...base, path: record.kind === 'step_up' ? 'step_up' : 'approval', reason: record.resolution?.reason ?? 'approved', decidedBy: by, approvalId: record.id });
+    }
+    if (outcome.kind === 'pending') {
+      const error = new ApprovalPendingError(`request ${record.id} is still waiting for ${record.eligible}`);
+      return denyVerdict({ ...base, path: 'deferred', reason: error.message, error, approvalId: record.id });
+    }
+    const reason = record.status === 'consumed' ? `request ${record.id} was already used; a deferred approval runs its request once` : (record.resolution?.reason ?? `request ${record.id} is ${record.status}`);
+    const error = record.status === 'expired' ? new CancelledError(reason) : new ForbiddenError(reason);
+    return denyVerdict({ ...base, path: record.status === 'expired' ? 'timeout' : 'approval', reason, error, decidedBy: record.resolution?.by ?? [], approvalId: record.id });
+  }
+
+  private holdNotice(action: Action, decision: PolicyDecision, record: ApprovalRecord, links: ApprovalLinks): HoldNotice {
+    const what = record.kind === 'step_up' ? 'step-up required' : `approval required from ${record.eligible}`;
+    const where = record.kind === 'step_up' ? `confirm with \`airlock confirm ${record.id}\`` : `approve with \`${links.approveCommand}\``;
+    const impact = action.classification.facts.impact;
+    const why = [...(impact ? [impact] : []), ...decision.reasons].map((r) => `; ${r}`).join('');
+    return {
+      approvalId: record.id,
+      kind: record.kind,
+      message: `held: ${what} (${decision.risk} risk, rules ${decision.rules.join(', ')}${why}); ${where}${links.url ? ` or at ${links.url}` : ''}`,
+      ...(links.url ? { url: links.url } : {}),
+      command: record.kind === 'step_up' ? `airlock confirm ${record.id}` : links.approveCommand,
+      expiresAt: record.expiresAt,
+    };
   }
 
   /** The allow or deny that memory alone decides, or the policy decision that needs more. */
@@ -259,20 +323,7 @@ export class AirlockGate implements Gate {
     try {
       outcome = await broker.hold(action, decision, {
         ...(options.signal ? { signal: options.signal } : {}),
-        onCreated: (record, links) => {
-          const what = record.kind === 'step_up' ? 'step-up required' : `approval required from ${record.eligible}`;
-          const where = record.kind === 'step_up' ? `confirm with \`airlock confirm ${record.id}\`` : `approve with \`${links.approveCommand}\``;
-          const impact = action.classification.facts.impact;
-          const why = [...(impact ? [impact] : []), ...decision.reasons].map((r) => `; ${r}`).join('');
-          options.onHold?.({
-            approvalId: record.id,
-            kind: record.kind,
-            message: `held: ${what} (${decision.risk} risk, rules ${decision.rules.join(', ')}${why}); ${where}${links.url ? ` or at ${links.url}` : ''}`,
-            ...(links.url ? { url: links.url } : {}),
-            command: record.kind === 'step_up' ? `airlock confirm ${record.id}` : links.approveCommand,
-            expiresAt: record.expiresAt,
-          });
-        },
+        onCreated: (record, links) => options.onHold?.(this.holdNotice(action, decision, record, links)),
       });
     } finally {
       metrics?.holdEnded(decision.requirement.kind, (clock.now() - startedAt) / 1000);

@@ -1,3 +1,4 @@
+import type { AirlockError } from '../errors.js';
 import type { Principal } from '../model/principal.js';
 import type { Action, Protocol } from '../model/action.js';
 import type { HoldNotice } from './hold-notice.js';
@@ -8,6 +9,20 @@ export interface GateCheckOptions {
   readonly signal?: AbortSignal;
   /** Called once when the action is held, so the adapter can tell the client where to act. */
   readonly onHold?: (notice: HoldNotice) => void;
+  /**
+   * How a step-up is asked for: `hold` waits while the requester confirms
+   * (sessions: psql, a terminal); `challenge` denies at once with
+   * StepUpRequiredError unless `stepUpToken` proves it (HTTP programs, RFC 9470).
+   */
+  readonly stepUp?: 'hold' | 'challenge';
+  /** A step-up token (POST /v1/stepup) presented with the action. */
+  readonly stepUpToken?: string;
+  /** Create the approval but do not wait for it: denied now with ApprovalPendingError naming it (HTTP `Prefer: respond-async`). */
+  readonly defer?: boolean;
+  /** Redeem an approval deferred earlier for this very action (HTTP `Airlock-Approval`). */
+  readonly approvalId?: string;
+  /** The action cannot wait (an HTTP body too large to keep): where it would be held or deferred, deny it with this error. */
+  readonly cannotHold?: AirlockError;
 }
 
 export interface AuthenticationRequest {

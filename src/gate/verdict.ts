@@ -11,6 +11,7 @@ export type VerdictPath =
   | 'approval'
   | 'timeout'
   | 'cancel'
+  | 'deferred'
   | 'revoked'
   | 'error';
 

@@ -67,6 +67,11 @@ export interface ApprovalRecord {
   readonly eligible: string;
   readonly votes: readonly Vote[];
   readonly resolution?: Resolution;
+  /**
+   * A deferred request (HTTP `Prefer: respond-async`): no replica holds it; once
+   * approved, the same request retried by its requester redeems it, once, until this time.
+   */
+  readonly redeemBy?: number;
   /** Replica that holds the action (for diagnostics). */
   readonly replica: string;
 }

@@ -11,7 +11,8 @@
  */
 
 export type RequestTarget =
-  | { ok: true; path: string; query: string }
+  /** `path`: what rules see (no path parameters); `forwardPath`: the same path as forwarded, path parameters kept. */
+  | { ok: true; path: string; forwardPath: string; query: string }
   | { ok: false; reason: string };
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
@@ -43,19 +44,6 @@ function decodePath(raw: string): string | undefined {
   return out;
 }
 
-function removeDotSegments(segments: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const segment of segments) {
-    if (segment === '.') continue;
-    if (segment === '..') {
-      out.pop();
-      continue;
-    }
-    out.push(segment);
-  }
-  return out;
-}
-
 /** Normalises an origin-form request target (`/path?query`). */
 export function normaliseRequestTarget(target: string): RequestTarget {
   if (target.length === 0 || target[0] !== '/') return refuse('only origin-form request targets are accepted');
@@ -68,17 +56,25 @@ export function normaliseRequestTarget(target: string): RequestTarget {
   if (/[^\x21-\x7e]/.test(query)) return refuse('a control or non-ASCII byte in the query');
   const decoded = decodePath(rawPath);
   if (decoded === undefined) return refuse('an encoded slash, backslash, dot or control byte, or a malformed escape in the path');
-  const segments = decoded
-    .split('/')
-    .filter((segment) => segment.length > 0)
-    .map((segment) => {
-      const semi = segment.indexOf(';');
-      return semi === -1 ? segment : segment.slice(0, semi);
-    });
+  const segments: Array<{ name: string; full: string }> = [];
+  for (const full of decoded.split('/')) {
+    if (full.length === 0) continue;
+    const semi = full.indexOf(';');
+    const name = semi === -1 ? full : full.slice(0, semi);
+    // `..;x` is a parent step to Tomcat and a plain name elsewhere: ambiguous.
+    if (semi !== -1 && (name === '.' || name === '..' || name === '')) return refuse('a path parameter on a dot or empty segment');
+    segments.push({ name, full });
+  }
   const trailing = decoded.length > 1 && decoded.endsWith('/') ? '/' : '';
-  const kept = removeDotSegments(segments);
-  const path = kept.length === 0 ? '/' : `/${kept.join('/')}${trailing}`;
-  return { ok: true, path, query };
+  const kept: Array<{ name: string; full: string }> = [];
+  for (const segment of segments) {
+    if (segment.name === '.') continue;
+    if (segment.name === '..') kept.pop();
+    else kept.push(segment);
+  }
+  const path = kept.length === 0 ? '/' : `/${kept.map((s) => s.name).join('/')}${trailing}`;
+  const forwardPath = kept.length === 0 ? '/' : `/${kept.map((s) => s.full).join('/')}${trailing}`;
+  return { ok: true, path, forwardPath, query };
 }
 
 /** The method as the upstream will dispatch it: methods are case-sensitive tokens, so only upper-case is accepted. */

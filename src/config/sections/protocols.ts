@@ -38,7 +38,18 @@ export const httpListenerSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
     listen: listenAddress('127.0.0.1:8443'),
-    max_body_bytes: z.int().min(0).default(1_048_576).describe('Largest request body inspected.'),
+    tls: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Serve HTTPS on the listener.'),
+        cert_file: z.string().optional(),
+        key_file: z.string().optional(),
+        self_signed: z.boolean().default(true).describe('Generate a self-signed certificate under data_dir when no files are given.'),
+      })
+      .prefault({}),
+    max_body_bytes: z.int().min(0).default(1_048_576).describe('Largest request body inspected; a larger body of a request that must wait for a decision is refused (413).'),
+    notice_interval: duration('15s').describe('How often a held request repeats its 102 Processing notice.'),
+    max_connections: z.int().min(1).default(10_000),
+    classification_cache_size: z.int().min(0).default(10_000).describe('Classifications of bodiless requests kept by shape, per target.'),
   })
   .prefault({});
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { RISK_LEVELS } from '../../model/risk-level.js';
+import { PROFILE_NAMES } from '../../classifiers/http/profiles/request-profile.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected a name of letters, digits, _ . - (at most 63)');
 
@@ -40,16 +42,45 @@ export const postgresTargetSchema = z
     });
   });
 
-export const httpTargetSchema = z.strictObject({
-  name,
-  protocol: z.literal('http'),
-  description: z.string().optional(),
-  upstream: z.strictObject({
-    url: z.url().describe('Base URL of the upstream service.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Headers added upstream (credentials the engineer never sees).'),
-  }),
-  hosts: z.array(z.string()).default([]).describe('Host header values routed to this target.'),
-});
+const riskLevel = z.enum(RISK_LEVELS);
+
+export const httpTargetSchema = z
+  .strictObject({
+    name,
+    protocol: z.literal('http'),
+    description: z.string().optional(),
+    embedded: z.boolean().default(false).describe('Serve the built-in demo admin API (in process) instead of upstream.url.'),
+    upstream: z.strictObject({
+      url: z.url({ protocol: /^https?$/ }).optional().describe('Base URL of the upstream service (http or https); its path is prefixed to every forwarded path.'),
+      headers: z.record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected a header name'), z.string()).default({}).describe('Headers added upstream (credentials the engineer never sees).'),
+      bearer_token: z.string().min(1).optional().describe('Sent upstream as Authorization: Bearer (or bearer_token_file, e.g. a service account token).'),
+      basic_auth: z
+        .strictObject({ username: z.string().min(1), password: z.string().optional().describe('Or password_file.') })
+        .optional()
+        .describe('Sent upstream as Authorization: Basic.'),
+      ca_file: z.string().optional().describe('PEM CA bundle that signs an https upstream (default: the system CAs).'),
+      tls_verify: z.boolean().default(true).describe('Verify an https upstream\'s certificate and name. Off only for a demo.'),
+      connect_timeout: z.int().min(100).default(5000).describe('Milliseconds.'),
+      response_timeout: z.int().min(100).default(300_000).describe('Milliseconds the upstream may take to start its response.'),
+    }).prefault({}),
+    hosts: z.array(z.string().min(1)).default([]).describe('Host header values (without port) routed to this target.'),
+    path_prefix: z
+      .string()
+      .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/, 'expected a path such as /es')
+      .optional()
+      .describe('Requests whose path starts with this prefix are routed here; the prefix is removed before forwarding.'),
+    profile: z.enum(PROFILE_NAMES).default('generic').describe('What the upstream is, so requests are classified by its own verbs and objects.'),
+    methods: z
+      .record(z.string().regex(/^[A-Z]{1,20}$/, 'expected an upper-case method'), riskLevel)
+      .default({})
+      .describe('Risk by method over the defaults (GET/HEAD/OPTIONS low, POST/PUT/PATCH medium, DELETE and others high).'),
+    websocket: z.boolean().default(true).describe('Allow WebSocket upgrades (gated like any request; frames then pass).'),
+  })
+  .superRefine((target, ctx) => {
+    if (target.upstream.url === undefined && !target.embedded) ctx.addIssue({ code: 'custom', path: ['upstream', 'url'], message: 'an http target needs upstream.url (or embedded: true for the demo API)' });
+    if (target.upstream.basic_auth && target.upstream.bearer_token) ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'give basic_auth or bearer_token, not both' });
+    if (target.hosts.length === 0 && target.path_prefix === undefined) ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'an http target needs hosts or path_prefix, so requests can be routed to it' });
+  });
 
 export const shellTargetSchema = z.strictObject({
   name,

@@ -1,3 +1,3 @@
 export { createPostgresProxy, type PostgresProxy, type PostgresProxyDeps } from './postgres-proxy.js';
 export type { PostgresProxyStats } from './proxy-stats.js';
-export { loadOrCreateTlsMaterial, type TlsMaterial } from './tls-material.js';
+

@@ -12,7 +12,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { ProxyCounters, type PostgresProxyStats } from './proxy-stats.js';
 import { errorResponse } from './server-messages.js';
 import { ParseWorkerPool } from '../../classifiers/sql/parse-worker-pool.js';
-import type { TlsMaterial } from './tls-material.js';
+import type { TlsMaterial } from '../../tls/listener-certificate.js';
 import type { StoredCode } from '../../classifiers/sql/stored-code.js';
 import type { Classification } from '../../model/action.js';
 import { TargetCatalog } from './target-catalog.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { postgresListenerSchema } from '../../../src/config/sections/protocols.js';
-import { loadOrCreateTlsMaterial } from '../../../src/protocols/postgres/index.js';
+import { loadOrCreateTlsMaterial } from '../../../src/tls/listener-certificate.js';
 import { psql } from '../../support/pg-clients.js';
 import { type ProxyHarness, TOKEN, startProxy } from '../../support/pg-proxy.js';
 import { requirePostgres } from '../../support/services.js';

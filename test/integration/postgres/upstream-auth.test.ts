@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { postgresListenerSchema } from '../../../src/config/sections/protocols.js';
-import { loadOrCreateTlsMaterial } from '../../../src/protocols/postgres/index.js';
+import { loadOrCreateTlsMaterial } from '../../../src/tls/listener-certificate.js';
 import { type ScratchCluster, scratchClusterUnavailable, startScratchCluster } from '../../support/pg-cluster.js';
 import { type ProxyHarness, startProxy } from '../../support/pg-proxy.js';
 

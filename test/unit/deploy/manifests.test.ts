@@ -296,7 +296,7 @@ describe('deploy/: layout specifics', () => {
     const config = withDummySecrets(airlockConfigSource(objects), (s) => parseConfig(s, 'http-sidecar', {}));
     const target = config.targets[0];
     assert.ok(target?.protocol === 'http');
-    assert.match(target.upstream.url, /^http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(target.upstream.url ?? "", /^http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('the ServiceMonitor lives in an optional component that no overlay includes', () => {

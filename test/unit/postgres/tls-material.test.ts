@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadOrCreateTlsMaterial } from '../../../src/protocols/postgres/tls-material.js';
+import { loadOrCreateTlsMaterial } from '../../../src/tls/listener-certificate.js';
 import { testConfig } from '../../support/core-fixtures.js';
 
 describe('self-signed TLS material', () => {

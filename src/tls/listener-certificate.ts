@@ -1,15 +1,17 @@
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { ConfigInvalidError } from '../../errors.js';
-import type { AirlockConfig } from '../../config/schema.js';
+import { ConfigInvalidError } from '../errors.js';
 
 export interface TlsMaterial {
   readonly key: string;
   readonly cert: string;
 }
 
-const SELF_SIGNED_DIR = 'postgres-tls';
+/** A listener's TLS settings (the postgres and http listeners share them). */
+export interface ListenerTlsConfig {
+  readonly tls: { readonly cert_file?: string | undefined; readonly key_file?: string | undefined; readonly self_signed: boolean };
+}
 
 async function readIfPresent(path: string): Promise<string | null> {
   try {
@@ -22,20 +24,20 @@ async function readIfPresent(path: string): Promise<string | null> {
 
 /**
  * The listener's certificate: the configured files, or a self-signed one
- * generated once under `<dataDir>/postgres-tls/` and reused afterwards (so
+ * generated once under `<dataDir>/<selfSignedDir>/` (`postgres-tls`, `http-tls`) and reused afterwards (so
  * clients that pinned it keep working). Returns null when TLS is off.
  */
-export async function loadOrCreateTlsMaterial(config: AirlockConfig['postgres'], dataDir: string): Promise<TlsMaterial | null> {
+export async function loadOrCreateTlsMaterial(config: ListenerTlsConfig, dataDir: string, selfSignedDir = 'postgres-tls'): Promise<TlsMaterial | null> {
   const { cert_file: certFile, key_file: keyFile, self_signed: selfSigned } = config.tls;
   if (certFile || keyFile) {
     if (!certFile || !keyFile) {
-      throw new ConfigInvalidError('postgres.tls needs both cert_file and key_file', ['postgres.tls: set both cert_file and key_file, or neither']);
+      throw new ConfigInvalidError('a listener\'s tls needs both cert_file and key_file', [`${selfSignedDir.replace('-tls', '')}.tls: set both cert_file and key_file, or neither`]);
     }
     const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
     return { cert, key };
   }
   if (!selfSigned) return null;
-  const dir = join(dataDir, SELF_SIGNED_DIR);
+  const dir = join(dataDir, selfSignedDir);
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   const [cert, key] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
@@ -64,7 +66,7 @@ export async function loadOrCreateTlsMaterial(config: AirlockConfig['postgres'],
   // directory and renames it into place. Renaming onto an existing non-empty
   // directory fails, so exactly one pair wins and everyone serves that one.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const staging = await mkdtemp(join(dataDir, `${SELF_SIGNED_DIR}.tmp-`));
+  const staging = await mkdtemp(join(dataDir, `${selfSignedDir}.tmp-`));
   try {
     await writeFile(join(staging, 'key.pem'), pems.private, { mode: 0o600 });
     await writeFile(join(staging, 'cert.pem'), pems.cert, { mode: 0o644 });
@@ -75,7 +77,7 @@ export async function loadOrCreateTlsMaterial(config: AirlockConfig['postgres'],
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
     const [winnerCert, winnerKey] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
     if (winnerCert && winnerKey) return { cert: winnerCert, key: winnerKey };
-    throw new ConfigInvalidError(`incomplete TLS material in ${dir}`, [`postgres.tls: ${dir} holds only part of a certificate pair; delete it to generate a new one`]);
+    throw new ConfigInvalidError(`incomplete TLS material in ${dir}`, [`${selfSignedDir.replace("-tls", "")}.tls: ${dir} holds only part of a certificate pair; delete it to generate a new one`]);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -1,0 +1,1 @@
+export { createHttpProxy, type HttpProxy, type HttpProxyOptions } from './http-proxy.js';
