@@ -173,6 +173,9 @@ describe('e2e: deploy/overlays/postgres-sidecar runs as shipped', () => {
     const id = heldApprovalId(held.stderr);
     assert.ok(id, held.stderr);
     assert.equal(await rowCount(name), 2, 'nothing runs before the verdict');
+    // The shipped Slack channel gets the request too (Socket Mode, through the stand-in).
+    const channel = String(parse(airlockConfigSource(objects)).approvals.channels.slack.channel);
+    await slack.waitForCall('chat.postMessage', (c) => c.args['channel'] === channel && JSON.stringify(c.args).includes(sql), 10_000);
     // bob is a dba in the shipped approvals.directory; the requester could not approve it.
     const bob = await token('bob@example.com', ['dba', 'security']);
     const view = await controlApi('GET', `/v1/approvals/${id}`, bob);
