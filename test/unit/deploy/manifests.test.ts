@@ -15,13 +15,14 @@ import {
   airlockConfigSource,
   airlockContainers,
   kubectlKustomize,
+  ingresses,
   networkPolicies,
   selects,
   services,
   validateObject,
   workloads,
 } from './support/manifests.js';
-import { withDummySecrets } from './support/secret-files.js';
+import { dummySecret, withDummySecrets } from './support/secret-files.js';
 
 const CONTROL_PORT = 8080;
 const byId = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
@@ -187,23 +188,33 @@ describe('deploy/: Airlock containers', () => {
         }
       });
 
-      it('publishes only the proxy ports through Services, never PostgreSQL 5432 or the control port', () => {
-        const list = services(objects);
+      it('publishes the proxy ports through Services, never PostgreSQL 5432, and the control port only as an Ingress backend', () => {
+        const airlockPods = new Set(containers.map((c) => c.workload.object));
+        const list = services(objects).filter((s) => workloads(objects).some((w) => airlockPods.has(w.object) && selects(s.spec?.selector, w.podLabels)));
         assert.ok(list.length >= 1);
+        const backends = new Set(ingresses(objects).flatMap((i) => (i.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend.service?.name))));
+        const target = containers[0]?.container as IContainer;
         for (const service of list) {
           const pods = workloads(objects).filter((w) => selects(service.spec?.selector, w.podLabels));
           assert.equal(pods.length, 1, `${service.metadata.name} selects the workload`);
           for (const port of service.spec?.ports ?? []) {
+            const targetPort = portNumber(target, port.targetPort);
+            if (port.port === CONTROL_PORT) {
+              assert.ok(layout.controlIngress && backends.has(service.metadata.name), `${service.metadata.name} publishes 8080 only for the Ingress`);
+              assert.equal(targetPort, CONTROL_PORT);
+              assert.deepEqual(service.spec?.ports?.map((p) => p.port), [CONTROL_PORT], 'the control Service carries nothing else');
+              continue;
+            }
             assert.ok(layout.proxyPorts.includes(port.port), `${service.metadata.name} exposes ${port.port}`);
-            const target = airlockContainers(objects)[0]?.container as IContainer;
-            assert.ok(layout.proxyPorts.includes(portNumber(target, port.targetPort) ?? -1), `${service.metadata.name} targets Airlock's port`);
+            assert.ok(layout.proxyPorts.includes(targetPort ?? -1), `${service.metadata.name} targets Airlock's port`);
           }
         }
-        const exposed = list.flatMap((s) => (s.spec?.ports ?? []).map((p) => p.port));
-        assert.ok(!exposed.includes(5432) && !exposed.includes(CONTROL_PORT));
+        const exposed = services(objects).flatMap((s) => (s.spec?.ports ?? []).map((p) => p.port));
+        assert.ok(!exposed.includes(5432));
+        assert.equal(exposed.includes(CONTROL_PORT), layout.controlIngress);
       });
 
-      it('lets only the app namespace reach the proxy ports and only Prometheus reach the control port', () => {
+      it('lets only the app namespace reach the proxy ports, and only Prometheus (and the ingress controller, where the layout publishes it) reach the control port', () => {
         for (const { workload } of containers) {
           const policies = networkPolicies(objects).filter((p) => selects(p.spec?.podSelector.matchLabels, workload.podLabels));
           const ingress = policies.filter((p) => p.spec?.policyTypes?.includes('Ingress')).flatMap((p) => p.spec?.ingress ?? []);
@@ -216,10 +227,11 @@ describe('deploy/: Airlock containers', () => {
             for (const port of rule.ports) allowed.set(port.port as number, [...(allowed.get(port.port as number) ?? []), ...rule.from]);
           }
           assert.deepEqual([...allowed.keys()].sort(), [...layout.proxyPorts, CONTROL_PORT].sort());
-          for (const peer of allowed.get(CONTROL_PORT) ?? []) {
-            assert.equal(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'], 'monitoring');
-            assert.equal(peer.podSelector?.matchLabels?.['app.kubernetes.io/name'], 'prometheus');
-          }
+          const controlPeers = (allowed.get(CONTROL_PORT) ?? []).map((peer) => {
+            assert.equal(peer.ipBlock, undefined);
+            return `${peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']}/${peer.podSelector?.matchLabels?.['app.kubernetes.io/name']}`;
+          });
+          assert.deepEqual(controlPeers.sort(), layout.controlIngress ? ['ingress-nginx/ingress-nginx', 'monitoring/prometheus'] : ['monitoring/prometheus']);
           for (const port of layout.proxyPorts) {
             for (const peer of allowed.get(port) ?? []) {
               assert.equal(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'], 'app');
@@ -269,6 +281,47 @@ describe('deploy/: layout specifics', () => {
     assert.equal(target.upstream.host, '127.0.0.1');
     assert.equal(target.upstream.port, 5432);
     assert.equal(config.postgres.plaintext, 'never');
+  });
+
+  it('postgres-sidecar: works as shipped (shared state in its own Redis, TOTP key from the Secret, control API published, a policy for the application)', () => {
+    const objects = renderKustomization('deploy/overlays/postgres-sidecar');
+    const config = withDummySecrets(airlockConfigSource(objects), (s) => parseConfig(s, 'postgres-sidecar', {}));
+    // State: Redis, reached through the overlay's Service, password from the Secret.
+    assert.equal(config.store.kind, 'redis');
+    const url = new URL(config.store.redis?.url as string);
+    const redisService = services(objects).find((s) => s.metadata.name === url.hostname);
+    assert.ok(redisService, `a Service named ${url.hostname}`);
+    assert.deepEqual(redisService.spec?.ports?.map((p) => p.port), [Number(url.port)]);
+    assert.equal(url.password, '', 'no credential in the ConfigMap');
+    assert.equal(config.store.redis?.password, 'dummy-redis-password', 'the password comes from the Secret');
+    const redis = workloads(objects).find((w) => selects(redisService.spec?.selector, w.podLabels));
+    assert.ok(redis && redis.object.kind === 'StatefulSet', 'Redis keeps its data on a volume');
+    const container = redis.pod.containers[0] as IContainer;
+    assert.match(container.args?.join(' ') ?? '', /--appendonly yes/);
+    assert.ok(!(container.args?.join(' ') ?? '').includes('--requirepass'), 'the password never on the command line');
+    assert.equal(container.env?.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef?.key, 'redis-password');
+    assert.equal(container.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(container.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(container.securityContext?.capabilities?.drop, ['ALL']);
+    const redisIngress = networkPolicies(objects).filter((p) => selects(p.spec?.podSelector.matchLabels, redis.podLabels));
+    assert.deepEqual(
+      redisIngress.flatMap((p) => p.spec?.ingress ?? []).flatMap((r) => r.from ?? []).map((peer) => peer.podSelector?.matchLabels),
+      [{ [PROXY_LABEL]: 'true' }],
+      'only Airlock pods reach Redis',
+    );
+    // TOTP enrolments are encrypted with the Secret's key, not one generated into the emptyDir.
+    assert.equal(config.step_up.totp.encryption_key, dummySecret('totp-encryption-key').trimEnd());
+    // The control API: an Ingress routes /v1 and /approvals (not /metrics) to the Airlock pod's control port, on public_url's host.
+    const [ingress, ...more] = ingresses(objects);
+    assert.ok(ingress && more.length === 0);
+    const rules = ingress.spec?.rules ?? [];
+    assert.deepEqual(rules.map((r) => r.host), [new URL(config.server.public_url as string).hostname]);
+    assert.deepEqual(rules.flatMap((r) => (r.http?.paths ?? []).map((p) => p.path)).sort(), ['/approvals', '/v1']);
+    // The policy: medium needs step-up for people, but the application's own routine statements pass.
+    assert.equal(config.policy.defaults.medium, 'step_up');
+    const appRule = config.policy.rules.find((r) => r.require === 'allow' && r.match.groups?.length && r.match.risk);
+    assert.ok(appRule, 'a rule lets the application workload through');
+    assert.deepEqual([appRule.match.risk].flat().sort(), ['low', 'medium']);
   });
 
   it('replicas-redis: three replicas on Redis, a PodDisruptionBudget, spread across nodes and zones', () => {

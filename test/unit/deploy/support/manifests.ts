@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -12,6 +13,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IService } from 'kubernetes-models/v1/Service';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from './kustomize.js';
@@ -23,6 +25,8 @@ export const PROXY_LABEL = 'airlock.dev/proxy';
 
 export interface Layout {
   readonly dir: string;
+  /** The layout publishes the control API to people through an Ingress (step-up and approvals work as shipped). */
+  readonly controlIngress: boolean;
   /** Airlock runs as a native sidecar (initContainer, restartPolicy Always). */
   readonly sidecar: boolean;
   /** Ports clients reach through the layout's Service(s). */
@@ -30,9 +34,9 @@ export interface Layout {
 }
 
 export const LAYOUTS: readonly Layout[] = [
-  { dir: 'deploy/overlays/postgres-sidecar', sidecar: true, proxyPorts: [6432] },
-  { dir: 'deploy/overlays/replicas-redis', sidecar: false, proxyPorts: [6432, 8443] },
-  { dir: 'deploy/overlays/http-sidecar', sidecar: true, proxyPorts: [8443] },
+  { dir: 'deploy/overlays/postgres-sidecar', sidecar: true, proxyPorts: [6432], controlIngress: true },
+  { dir: 'deploy/overlays/replicas-redis', sidecar: false, proxyPorts: [6432, 8443], controlIngress: false },
+  { dir: 'deploy/overlays/http-sidecar', sidecar: true, proxyPorts: [8443], controlIngress: false },
 ];
 
 /** Kustomizations a platform engineer may apply (overlays and examples). */
@@ -42,6 +46,7 @@ type Validator = (object: K8sObject) => void;
 const VALIDATORS: Record<string, Validator> = {
   'apps/v1/Deployment': (o) => new Deployment(o as never).validate(),
   'apps/v1/StatefulSet': (o) => new StatefulSet(o as never).validate(),
+  'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as never).validate(),
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never).validate(),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never).validate(),
   'v1/ConfigMap': (o) => new ConfigMap(o as never).validate(),
@@ -95,6 +100,10 @@ export function airlockContainers(objects: readonly K8sObject[]): AirlockContain
 
 export function services(objects: readonly K8sObject[]): Array<K8sObject & IService> {
   return objects.filter((o) => o.kind === 'Service') as Array<K8sObject & IService>;
+}
+
+export function ingresses(objects: readonly K8sObject[]): Array<K8sObject & IIngress> {
+  return objects.filter((o) => o.kind === 'Ingress') as Array<K8sObject & IIngress>;
 }
 
 export function networkPolicies(objects: readonly K8sObject[]): Array<K8sObject & INetworkPolicy> {
