@@ -61,7 +61,7 @@ export function elasticsearchProfile(input: ProfileInput): ProfileFacts {
     kind = api.slice(1) || 'cluster';
     risk = 'high';
   } else if (method === 'DELETE') {
-    kind = api === '' ? 'delete_document' : `delete${api}`;
+    kind = api === '' || api === '_doc' ? 'delete_document' : `delete${api}`;
     risk = 'high';
   } else {
     kind = api === '' ? (segments.length === 1 ? 'create_index' : 'index_document') : api.slice(1);
