@@ -288,9 +288,10 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
           served.push({ ...target, upstream: { ...target.upstream, url: target.upstream.url! } });
           continue;
         }
-        const api = await startDemoAdminApi();
+        // A Unix socket of its own beside the data dir: nothing reaches it around Airlock.
+        const api = await startDemoAdminApi({ socketPath: join(dataDir, `admin-api-${target.name}.sock`) });
         cleanups.push(() => api.close());
-        served.push({ ...target, embedded: false, upstream: { ...target.upstream, url: api.url } });
+        served.push({ ...target, embedded: false, upstream: { ...target.upstream, url: 'http://admin-api.demo', socket_path: api.socketPath } });
         logger.info({ target: target.name }, `target ${target.name}: embedded demo admin API, reachable only through Airlock`);
       }
       const tls = config.http.tls.enabled ? await loadOrCreateTlsMaterial(config.http, dataDir, 'http-tls') : null;

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer } from 'ws';
 
@@ -5,10 +6,11 @@ import { WebSocketServer } from 'ws';
  * The demo's HTTP upstream: a small admin-style JSON API kept in memory, with
  * users to list, create, change and delete, a WebSocket echo at /ws, and a
  * count of what it was asked, so the walkthrough (and its test) can show
- * that a held DELETE ran exactly once. Reachable only through Airlock (loopback, random port).
+ * that a held DELETE ran exactly once. Reachable only through Airlock (a Unix socket in the data dir).
  */
 export interface DemoAdminApi {
-  readonly url: string;
+  /** The Unix socket it listens on: nothing reaches it around Airlock. */
+  readonly socketPath: string;
   /** Requests the API received, by "METHOD /path". */
   readonly received: ReadonlyMap<string, number>;
   close(): Promise<void>;
@@ -53,7 +55,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   }
 }
 
-export async function startDemoAdminApi(): Promise<DemoAdminApi> {
+export async function startDemoAdminApi(options: { readonly socketPath: string }): Promise<DemoAdminApi> {
   const users = seedUsers();
   let nextId = users.size + 1;
   const received = new Map<string, number>();
@@ -99,11 +101,13 @@ export async function startDemoAdminApi(): Promise<DemoAdminApi> {
   });
   const echo = new WebSocketServer({ server, path: '/ws' });
   echo.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  rmSync(options.socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.socketPath, () => resolve());
+  });
   return {
-    url: `http://127.0.0.1:${port}`,
+    socketPath: options.socketPath,
     received,
     async close() {
       for (const client of echo.clients) client.terminate();

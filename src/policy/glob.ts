@@ -6,11 +6,18 @@ export function compileGlobs(patterns: readonly string[]): NameMatcher {
   const exact = new Set<string>();
   const regexes: RegExp[] = [];
   for (const pattern of patterns) {
-    if (!pattern.includes('*') && !pattern.includes('?')) {
+    // `{name}` is a path template's one segment (`/indices/{index}`): HTTP paths, never SQL names.
+    const template = /\{[A-Za-z0-9_]+\}/.test(pattern);
+    if (!pattern.includes('*') && !pattern.includes('?') && !template) {
       exact.add(pattern);
       continue;
     }
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const source = pattern
+      .replace(/\{[A-Za-z0-9_]+\}/g, '\u0000')
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')
+      .replace(/\u0000/g, '[^/]+');
     regexes.push(new RegExp(`^${source}$`));
   }
   return (name) => exact.has(name) || regexes.some((re) => re.test(name));

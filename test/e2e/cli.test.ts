@@ -47,10 +47,16 @@ describe('airlock CLI', () => {
     assert.ok(out[3]?.facts.flags.includes('incomplete'));
   });
 
-  it('refuses protocols that are not built yet with a clear error', () => {
-    const result = airlock(['explain', '--protocol', 'http', 'GET /']);
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /http protocol is not available/);
+  it('explains HTTP requests with the target\'s profile, and says why a request would be refused', () => {
+    const result = airlock(['explain', '--protocol', 'http', '--json', 'DELETE /users/1']);
+    assert.equal(result.status, 0, result.stderr);
+    const explained = JSON.parse(result.stdout) as { risk: string; requirement: string; facts: { kinds: string[] } };
+    assert.equal(explained.risk, 'high');
+    assert.equal(explained.requirement, 'approval');
+    assert.deepEqual(explained.facts.kinds, ['delete']);
+    const refused = airlock(['explain', '--protocol', 'http', '--json', 'GET /a%2fb']);
+    assert.equal(refused.status, 0, refused.stderr);
+    assert.ok((JSON.parse(refused.stdout) as { facts: { flags: string[] } }).facts.flags.includes('refused'));
   });
 
   it('check-config prints every problem with path and line and exits 1', () => {

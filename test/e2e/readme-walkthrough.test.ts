@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { type DemoServe, startDemoServe } from '../support/demo-serve.js';
 import { waitFor } from '../support/services.js';
 
-/** The example approval id the README prints; replaced by the real one when its commands run. */
-const EXAMPLE_ID = 'MXOM7VBzu4yg87PU39oKkQ';
+/** The example approval ids the README prints, in order (psql's, then curl's); each is replaced by the real one when its commands run. */
+const EXAMPLE_IDS = ['MXOM7VBzu4yg87PU39oKkQ', 'Qk3vZ8bM2xT0rW5yH1nD4g'] as const;
 
 interface Step {
   readonly command: string;
@@ -33,11 +33,10 @@ function walkthroughBlocks(): Step[][] {
 }
 
 /** An output line as a pattern: the example id, counters and timings vary; `...` elides. */
-function linePattern(line: string, id: string): RegExp {
-  const escaped = line
-    .trim()
-    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replaceAll(EXAMPLE_ID, id)
+function linePattern(line: string, ids: ReadonlyMap<string, string>): RegExp {
+  let escaped = line.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const [example, id] of ids) escaped = escaped.replaceAll(example, id);
+  escaped = escaped
     .replace(/\\\.\\\.\\\./g, '.*')
     .replace(/\d+s\\\)/g, '\\d+s\\)')
     .replace(/ +/g, '\\s+');
@@ -55,12 +54,13 @@ function linePattern(line: string, id: string): RegExp {
 describe('e2e: the README walkthrough, from the README itself', () => {
   let demo: DemoServe;
   let pgPort: number;
+  let httpPort: number;
   let controlPort: number;
   let dir: string;
 
   before(async () => {
     demo = await startDemoServe('airlock-readme-');
-    ({ pgPort, controlPort, dir } = demo);
+    ({ pgPort, httpPort, controlPort, dir } = demo);
   });
   after(() => demo?.kill());
 
@@ -81,26 +81,31 @@ describe('e2e: the README walkthrough, from the README itself', () => {
     const state = join(dir, 'shell-state.sh');
     writeFileSync(state, `export AIRLOCK_URL=http://127.0.0.1:${controlPort}\nexport AIRLOCK_CONFIG=${JSON.stringify(join(dir, 'airlock.yaml'))}\nnpx() { if [ "$1" = airlock ]; then shift; node --import tsx ${resolve('cmd/airlock.ts')} "$@"; else command npx "$@"; fi; }\n`);
     const run = (command: string): { status: number | null; output: string } => {
-      const script = `source ${JSON.stringify(state)}\n${command}\nstatus=$?\ndeclare -px | grep -E '^declare -x (PGPASSWORD|AIRLOCK_TOKEN)=' >> ${JSON.stringify(state)}\nexit $status\n`;
+      const script = `source ${JSON.stringify(state)}\n${command}\nstatus=$?\ndeclare -px | grep -E '^declare -x (PGPASSWORD|AIRLOCK_TOKEN|TOKEN)=' >> ${JSON.stringify(state)}\nexit $status\n`;
       const result = spawnSync('bash', ['-c', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
       return { status: result.status, output: `${result.stdout}${result.stderr}` };
     };
-    const portable = (command: string) => command.replaceAll('port=6432', `port=${pgPort}`);
+    const portable = (command: string) => command.replaceAll('port=6432', `port=${pgPort}`).replaceAll('127.0.0.1:8081', `127.0.0.1:${httpPort}`);
+    const atControl = (line: string) => line.replace(/http:\/\/127\.0\.0\.1:8080/g, `http://127.0.0.1:${controlPort}`);
 
-    let id = EXAMPLE_ID;
-    let held: ChildProcess | null = null;
-    let heldOutput = '';
+    const ids = new Map<string, string>();
+    const helds: Array<{ child: ChildProcess; output: string; command: string; expected: readonly string[] }> = [];
     for (const block of rest) {
       for (const step of block) {
-        const command = portable(step.command).replaceAll(EXAMPLE_ID, id);
-        if (/\bpsql\b/.test(command) && step.expected.some((line) => line.includes('held for approval'))) {
-          // The held statement waits for its approvers: it runs in the background while the next block decides it.
-          held = spawn('bash', ['-c', `source ${JSON.stringify(state)}\n${command}`], { cwd: process.cwd() });
-          held.stdout?.on('data', (d: Buffer) => (heldOutput += d.toString()));
-          held.stderr?.on('data', (d: Buffer) => (heldOutput += d.toString()));
-          await waitFor(() => /held for approval \(id ([A-Za-z0-9_-]+)\)/.test(heldOutput), 20_000, 'the hold NOTICE');
-          id = (/held for approval \(id ([A-Za-z0-9_-]+)\)/.exec(heldOutput) as RegExpExecArray)[1] as string;
-          for (const line of step.expected) assert.match(heldOutput, linePattern(line.replace(/http:\/\/127\.0\.0\.1:8080/g, `http://127.0.0.1:${controlPort}`), id), `${command}\n${heldOutput}`);
+        let command = portable(step.command);
+        for (const [example, id] of ids) command = command.replaceAll(example, id);
+        // psql prints a NOTICE, curl -D - a 103 Early Hints header: the id they name replaces the README's example.
+        const holdPattern = /held for approval \(id ([A-Za-z0-9_-]+)\)|airlock-approval: ([A-Za-z0-9_-]+)/;
+        if (step.expected.some((line) => line.includes('held for approval') || line.startsWith('airlock-hold: held'))) {
+          // The held command waits for its approvers: it runs in the background while the next block decides it.
+          const held = { child: spawn('bash', ['-c', `source ${JSON.stringify(state)}\n${command}`], { cwd: process.cwd() }), output: '', command, expected: step.expected };
+          held.child.stdout?.on('data', (d: Buffer) => (held.output += d.toString()));
+          held.child.stderr?.on('data', (d: Buffer) => (held.output += d.toString()));
+          await waitFor(() => holdPattern.test(held.output), 20_000, `the hold notice of ${command}`);
+          const match = holdPattern.exec(held.output) as RegExpExecArray;
+          ids.set(EXAMPLE_IDS[helds.length] as string, (match[1] ?? match[2]) as string);
+          for (const line of step.expected) assert.match(held.output, linePattern(atControl(line), ids), `${command}\n${held.output}`);
+          helds.push(held);
           continue;
         }
         if (step.command.includes('totp enroll') || step.command.includes('4kd1P0') || /^psql "host=127\.0\.0\.1 port=6432 dbname=demo user=alice"$/.test(step.command)) {
@@ -110,13 +115,18 @@ describe('e2e: the README walkthrough, from the README itself', () => {
         const result = run(command);
         for (const line of step.expected) {
           if (line.startsWith('demo=>') || line.startsWith('NOTICE:  airlock: statement held for step-up')) continue;
-          assert.match(result.output, linePattern(line, id), `${command}\n${result.output}`);
+          assert.match(result.output, linePattern(line, ids), `${command}\n${result.output}`);
         }
       }
     }
-    assert.ok(held, 'the walkthrough holds a statement');
-    await waitFor(() => held?.exitCode !== null, 20_000, 'the held psql to finish once approved');
-    assert.equal(held.exitCode, 0, heldOutput);
-    assert.equal(heldOutput.match(/^DROP TABLE$/gm)?.length, 1, 'the statement ran, once');
+    assert.equal(helds.length, 2, 'the walkthrough holds a psql statement and a curl request');
+    const [psqlHeld, curlHeld] = helds as [(typeof helds)[number], (typeof helds)[number]];
+    for (const held of helds) {
+      await waitFor(() => held.child.exitCode !== null, 20_000, `${held.command} to finish once approved`);
+      assert.equal(held.child.exitCode, 0, held.output);
+    }
+    assert.equal(psqlHeld.output.match(/^DROP TABLE$/gm)?.length, 1, 'the statement ran, once');
+    assert.match(curlHeld.output, /HTTP\/1\.1 200 OK/, curlHeld.output);
+    assert.equal(curlHeld.output.match(/\{"deleted":3\}/g)?.length, 1, 'the DELETE ran, once');
   });
 });

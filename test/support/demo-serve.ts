@@ -14,6 +14,7 @@ export interface DemoServe {
   readonly yaml: string;
   readonly controlPort: number;
   readonly pgPort: number;
+  readonly httpPort: number;
   /** Everything it printed so far (stdout and stderr). */
   readonly log: string;
   kill(): void;
@@ -23,11 +24,13 @@ export async function startDemoServe(prefix: string): Promise<DemoServe> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const controlPort = await freePort();
   const pgPort = await freePort();
+  const httpPort = await freePort();
   const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
     .replace('data_dir: .airlock', `data_dir: ${JSON.stringify(dir)}`)
     .replace('public_url: http://127.0.0.1:8080', `public_url: http://127.0.0.1:${controlPort}`)
     .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${controlPort}`)
-    .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`);
+    .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`)
+    .replace('listen: 127.0.0.1:8081', `listen: 127.0.0.1:${httpPort}`);
   const configFile = join(dir, 'airlock.yaml');
   writeFileSync(configFile, yaml);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
@@ -44,6 +47,7 @@ export async function startDemoServe(prefix: string): Promise<DemoServe> {
     yaml,
     controlPort,
     pgPort,
+    httpPort,
     get log() {
       return log;
     },

@@ -3,7 +3,7 @@ import type { Classification } from '../../model/action.js';
 import { maxRisk, type RiskLevel } from '../../model/risk-level.js';
 import type { CommandClassifier } from '../command-classifier.js';
 import { HOP_BY_HOP_HEADERS, isCredentialHeader, requestCommandText, type HttpRequestView } from './http-request.js';
-import { jsonLeafFlags, parseJsonBody } from './json-body.js';
+import { jsonLeafFlags, parseJsonBody, redactSecretFields } from './json-body.js';
 import { elasticsearchProfile } from './profiles/elasticsearch.js';
 import { graphqlProfile } from './profiles/graphql.js';
 import { kubernetesProfile } from './profiles/kubernetes.js';
@@ -81,6 +81,8 @@ export class HttpClassifier implements CommandClassifier {
     let json: unknown;
     let bodyText: string | undefined;
     let bodySha256: string | undefined;
+    /** The body as approvers and the audit see it, when secrets were taken out of it. */
+    let shownBody: string | undefined;
     if (view.bodyState === 'over_cap') flags.push('body_not_inspected');
     else if (view.body && view.body.length > 0) {
       bodySha256 = createHash('sha256').update(view.body).digest('hex');
@@ -89,7 +91,9 @@ export class HttpClassifier implements CommandClassifier {
       if (parsed.ok === false) return { ok: false, reason: parsed.reason };
       if (parsed.ok === true) {
         json = parsed.value;
-        flags.push(...jsonLeafFlags(json));
+        const shown = redactSecretFields(json);
+        flags.push(...jsonLeafFlags(shown.value));
+        if (shown.redacted) shownBody = JSON.stringify(shown.value);
       }
     }
     let risk: RiskLevel = this.methods[view.method] ?? 'high';
@@ -118,7 +122,7 @@ export class HttpClassifier implements CommandClassifier {
         details: { method: view.method, path: view.path, ...(view.query === '' ? {} : { query: view.query }), ...(profileFacts?.details ?? {}) },
       }),
     });
-    return { ok: true, command: requestCommandText(view, bodySha256), classification };
+    return { ok: true, command: requestCommandText(view, bodySha256, shownBody), classification };
   }
 
   private headerFlags(headers: ReadonlyMap<string, string>): string[] {

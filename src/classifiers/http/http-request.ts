@@ -52,10 +52,11 @@ const MAX_BODY_TEXT_CHARS = 65_536;
 /**
  * The command text an approver sees and an approval is bound to (its hash):
  * the request line, the headers that change the body's meaning, and the body
- * (as text when it is UTF-8, else its length and SHA-256), so a different
+ * (as text when it is UTF-8, with secret fields redacted, else its length and
+ * SHA-256), so a different
  * method, URL, content type or body is a different action.
  */
-export function requestCommandText(view: HttpRequestView, bodySha256: string | undefined): string {
+export function requestCommandText(view: HttpRequestView, bodySha256: string | undefined, shownBody?: string): string {
   let text = `${view.method} ${view.path}${view.query === '' ? '' : `?${view.query}`}`;
   if (view.requestMethod !== undefined && view.requestMethod !== view.method) text += `\n(request line method: ${view.requestMethod})`;
   for (const name of MEANINGFUL_HEADERS) {
@@ -64,6 +65,8 @@ export function requestCommandText(view: HttpRequestView, bodySha256: string | u
   }
   if (view.bodyState === 'over_cap') return `${text}\n\n<body larger than the inspection cap, not inspected>`;
   if (!view.body || view.body.length === 0) return text;
+  // Secret fields are shown redacted; the SHA-256 still binds an approval to the exact body.
+  if (shownBody !== undefined) return `${text}\n\n${shownBody}\n<body with secret fields redacted: ${view.body.length} bytes, sha256 ${bodySha256 ?? 'unknown'}>`;
   const body = view.body;
   const utf8 = body.toString('utf8');
   const printable = !utf8.includes('\uFFFD') && !/[\x00-\x08\x0e-\x1f]/.test(utf8);

@@ -86,3 +86,28 @@ export function jsonLeafFlags(value: unknown): string[] {
   if (truncated) flags.push('body_leaves_truncated');
   return flags;
 }
+
+const SECRET_KEY = /pass(word|wd|phrase)?$|secret|token|api[-_]?key|private[-_]?key|credential|authorization|^otp$|^totp$|^pin$/i;
+
+/**
+ * The body with the values of secret-looking fields (password, token,
+ * api_key, ...) replaced, for the command text and flags that reach
+ * approvers and the audit log. `redacted` says whether anything was.
+ */
+export function redactSecretFields(value: unknown): { readonly value: unknown; readonly redacted: boolean } {
+  let redacted = false;
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(node)) {
+      if (SECRET_KEY.test(key) && (typeof child === 'string' || typeof child === 'number')) {
+        redacted = true;
+        out[key] = '<redacted>';
+      } else out[key] = walk(child);
+    }
+    return out;
+  };
+  const result = walk(value);
+  return { value: result, redacted };
+}

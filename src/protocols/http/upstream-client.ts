@@ -39,6 +39,13 @@ export class UpstreamClient {
     this.credentialHeaders = headers;
   }
 
+  /** The WebSocket URL of a path on the upstream (`ws+unix:` for a Unix socket). */
+  webSocketUrl(pathAndQuery: string): string {
+    const socketPath = this.target.upstream.socket_path;
+    if (socketPath) return `ws+unix://${socketPath}:${pathAndQuery}`;
+    return `${this.secure ? 'wss:' : 'ws:'}//${this.url.host}${pathAndQuery}`;
+  }
+
   /** The host:port the upstream expects in Host. */
   get hostHeader(): string {
     return this.url.host;
@@ -47,11 +54,11 @@ export class UpstreamClient {
   /** Starts a request upstream; the caller writes the body and handles the response. */
   request(method: string, path: string, headers: OutgoingHttpHeaders, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const send = this.secure ? httpsRequest : httpRequest;
+    const socketPath = this.target.upstream.socket_path;
     const req = send(
       {
         protocol: this.url.protocol,
-        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: this.url.port || (this.secure ? 443 : 80),
+        ...(socketPath ? { socketPath } : { hostname: this.url.hostname.replace(/^\[|\]$/g, ''), port: this.url.port || (this.secure ? 443 : 80) }),
         method,
         path,
         headers,

@@ -97,8 +97,7 @@ export class WebSocketRelay {
 
   private connectUpstream(identity: ConnectionIdentity, req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: string, targetName: string, protocols: string[]): void {
     const upstreamClient = this.ctx.upstreams.get(targetName)!;
-    const base = upstreamClient.url;
-    const url = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${path}${query === '' ? '' : `?${query}`}`;
+    const url = upstreamClient.webSocketUrl(`${path}${query === '' ? '' : `?${query}`}`);
     const headers = forwardedHeaders(req, { hostHeader: upstreamClient.hostHeader, credentials: upstreamClient.credentialHeaders, secure: (req.socket as { encrypted?: boolean }).encrypted === true });
     for (const name of Object.keys(headers)) if (name.startsWith('sec-websocket-')) delete headers[name];
     const upstream = new WebSocket(url, protocols, { headers: headers as Record<string, string>, perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: 10_000, ...upstreamClient.tlsOptions });

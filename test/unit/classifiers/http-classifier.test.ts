@@ -225,3 +225,16 @@ describe('HTTP classifier: graphql profile', () => {
   const gql = new HttpClassifier({ profile: 'graphql' });
   for (const c of GRAPHQL) it(typeof c.input === 'string' ? c.input : JSON.stringify(c.input), () => run(gql, c));
 });
+
+describe('HTTP classifier: secret fields of a JSON body', () => {
+  it('are redacted in the command text and flags, and the body hash still tells two bodies apart', () => {
+    const a = generic.classifyRequest({ method: 'POST', path: '/users/1/password', query: '', headers: new Map(), body: Buffer.from('{"user":"ada","password":"hunter2","api_key":"k-123"}'), bodyState: 'inspected' });
+    const b = generic.classifyRequest({ method: 'POST', path: '/users/1/password', query: '', headers: new Map(), body: Buffer.from('{"user":"ada","password":"other","api_key":"k-123"}'), bodyState: 'inspected' });
+    assert.ok(a.ok && b.ok);
+    for (const text of [a.command, JSON.stringify(a.classification)]) {
+      assert.ok(!text.includes('hunter2') && !text.includes('k-123'), text);
+    }
+    assert.ok(a.classification.facts.flags.includes('body:/user=ada'));
+    assert.notEqual(a.command, b.command, 'an approval of one body never covers another');
+  });
+});
