@@ -1,6 +1,7 @@
 // Regenerates bench/RESULTS.md from a results file without re-running anything
 // (e.g. after bench/approval-roundtrip.ts wrote new figures).
 // Usage: node --import tsx bench/render.ts bench/results/<date>-<host>.json
+import { writeReportKeepingSections } from './lib/results-sections.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,5 +19,5 @@ const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
 const roundtrips = readdirSync(join(repoRoot, 'bench/results')).filter((f) => /^approval-roundtrip-.*\.json$/.test(f)).sort();
 const latest = roundtrips.at(-1);
 const approvalRoundtrip = latest ? { file: `bench/results/${latest}`, data: JSON.parse(readFileSync(join(repoRoot, 'bench/results', latest), 'utf8')) as unknown } : results.approvalRoundtrip;
-writeFileSync(join(repoRoot, 'bench/RESULTS.md'), renderMarkdown({ ...results, approvalRoundtrip }));
+writeReportKeepingSections(join(repoRoot, 'bench/RESULTS.md'), renderMarkdown({ ...results, approvalRoundtrip }));
 process.stdout.write('wrote bench/RESULTS.md\n');

@@ -14,6 +14,7 @@ import { profileAirlock } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
 import type { BenchResults, CellSummary, RunRecord } from './lib/results.js';
 import { runScale } from './lib/scale.js';
+import { writeReportKeepingSections } from './lib/results-sections.js';
 import { cpuTimeMs } from './lib/processes.js';
 import { startPgBouncer, type Service, type ServiceContext } from './lib/services.js';
 import { SampleBuffer, mean } from './lib/stats.js';
@@ -277,7 +278,7 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${date}-${machine.hostname}.json`);
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(repoRoot, 'bench/RESULTS.md'), markdown);
+    writeReportKeepingSections(join(repoRoot, 'bench/RESULTS.md'), markdown);
     log(`wrote ${relative(repoRoot, file)} and bench/RESULTS.md`);
   }
   if (profile) log(`CPU profile kept at ${profile.file} (not in the repository)`);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import { relayResponse } from './response-relay.js';
 import type { HttpRequestView } from '../../classifiers/http/index.js';
 import { AirlockError, CancelledError, InternalError, PayloadTooLargeError } from '../../errors.js';
 import type { GateCheckOptions } from '../../gate/gate.js';
@@ -9,7 +9,7 @@ import { denyVerdict } from '../../gate/verdicts.js';
 import { createAction } from '../../model/action.js';
 import type { Principal } from '../../model/principal.js';
 import type { ConnectionIdentity } from './connection-identity.js';
-import { forwardedHeaders, returnedHeaders } from './forwarded-headers.js';
+import { forwardedHeaders } from './forwarded-headers.js';
 import { sendProblem } from './problem-response.js';
 import type { HttpProxyContext } from './proxy-context.js';
 import { readRequestBody, type BodyRead } from './request-body.js';
@@ -171,10 +171,7 @@ function forward(ctx: HttpProxyContext, req: IncomingMessage, res: ServerRespons
       upRes.destroy();
       return;
     }
-    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, returnedHeaders(upRes));
-    pipeline(upRes, res, (err) => {
-      if (err) upReq.destroy();
-    });
+    relayResponse(upRes, res, () => upReq.destroy());
   });
   let answered = false;
   upReq.once('response', () => {
@@ -193,9 +190,8 @@ function forward(ctx: HttpProxyContext, req: IncomingMessage, res: ServerRespons
   if (body.state === 'inspected') upReq.end(body.body);
   else if (body.state === 'over_cap') {
     for (const chunk of body.head) upReq.write(chunk);
-    pipeline(req, upReq, (err) => {
-      if (err) upReq.destroy();
-    });
+    req.on('error', () => upReq.destroy());
+    req.pipe(upReq);
     req.resume();
   } else upReq.end();
 }
