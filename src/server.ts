@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ApprovalBroker } from './approvals/broker.js';
 import type { ApprovalChannel } from './approvals/channels/channel.js';
 import { createChannels, type Channels } from './approvals/channels/create-channels.js';
+import { hasChannelModules, loadChannelModules, type ChannelModules } from './approvals/channels/channel-modules.js';
 import { attachAuditLog, createAuditLog } from './audit/audit-log.js';
 import { EventBus } from './audit/events.js';
 import { createSqlClassifier } from './classifiers/sql/index.js';
@@ -19,8 +20,6 @@ import { rawBodyRoute } from './control/raw-body-route.js';
 import { createSlackInteractivityHandler } from './control/slack-interactivity.js';
 import { createWebhookCallbackHandler } from './control/webhook-callback.js';
 import { startEmbeddedPostgres } from './demo/embedded-postgres.js';
-import { startDemoAdminApi } from './demo/admin-api.js';
-import { createHttpProxy } from './protocols/http/index.js';
 import { verifyStepUpToken } from './identity/step-up-token.js';
 import { AirlockGate } from './gate/airlock-gate.js';
 import { SessionRegistry } from './gate/session-registry.js';
@@ -117,7 +116,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
 
     // The broker is the channels' decision sink, and the channels are the broker's: bind late.
     let channels: Channels | null = null;
-    const buildChannels = (c: AirlockConfig): Channels => createChannels(c, { logger, bus, clock, store, registry: metrics.registry, sink: broker });
+    let channelModules: ChannelModules = await loadChannelModules(config);
+    const buildChannels = (c: AirlockConfig): Channels => createChannels(c, { logger, bus, clock, store, registry: metrics.registry, sink: broker, modules: channelModules });
     const broker = new ApprovalBroker({
       store,
       channels: [],
@@ -289,12 +289,14 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
           continue;
         }
         // A Unix socket of its own beside the data dir: nothing reaches it around Airlock.
+        const { startDemoAdminApi } = await import('./demo/admin-api.js');
         const api = await startDemoAdminApi({ socketPath: join(dataDir, `admin-api-${target.name}.sock`) });
         cleanups.push(() => api.close());
         served.push({ ...target, embedded: false, upstream: { ...target.upstream, url: 'http://admin-api.demo', socket_path: api.socketPath } });
         logger.info({ target: target.name }, `target ${target.name}: embedded demo admin API, reachable only through Airlock`);
       }
       const tls = config.http.tls.enabled ? await loadOrCreateTlsMaterial(config.http, dataDir, 'http-tls') : null;
+      const { createHttpProxy } = await import('./protocols/http/index.js');
       const proxy = createHttpProxy({ config: config.http, targets: served, gate, sessions, logger: logger.child({ component: 'http' }), publicUrl, ...(tls ? { tls } : {}) });
       const listening = await proxy.listen();
       http = listening;
@@ -307,6 +309,13 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       logger.warn({ targets: unserved.map((t) => t.name) }, 'shell targets are accepted in the config but not served by this version');
     }
     startupComplete = true;
+    // The other channel implementations load after start, off the path to ready, so a reload may enable them at once.
+    setImmediate(() => {
+      loadChannelModules(withAllChannels(config), channelModules).then(
+        (loaded) => (channelModules = loaded),
+        (err: unknown) => logger.warn({ err }, 'could not load the optional approval channels'),
+      );
+    });
     let current = config;
     let stopped = false;
     return {
@@ -331,6 +340,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         signals.setConfig(next.risk);
         bypass.setConfig(next.risk);
         revocations.setDefaultTtl(next.risk.revocation_ttl);
+        // A channel the running process never loaded (Slack or email newly enabled) was loaded in the background after start.
+        if (!hasChannelModules(next, channelModules)) throw new ConfigInvalidError('configuration reload refused', ['approvals.channels: a newly enabled channel is still loading; retry in a moment']);
         const previous = channels;
         channels = buildChannels(next);
         broker.setChannels([...channels.channels, ...(options.channels ?? [])]);
@@ -379,4 +390,16 @@ function seenOnce(store: Store) {
 function addressOf(address: ReturnType<import('node:net').Server['address']>, fallback: ListenAddressInfo): ListenAddressInfo {
   if (address && typeof address === 'object') return { host: address.address, port: address.port };
   return fallback;
+}
+
+/** A config that enables every channel with a heavy module, to preload them all. */
+function withAllChannels(config: AirlockConfig): AirlockConfig {
+  const channels = config.approvals.channels;
+  return {
+    ...config,
+    approvals: {
+      ...config.approvals,
+      channels: { ...channels, slack: { ...channels.slack, enabled: true }, email: { ...channels.email, enabled: true } } as AirlockConfig['approvals']['channels'],
+    },
+  };
 }

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { createClassifier } from '../../src/classifiers/create-classifier.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { BadRequestError } from '../../src/errors.js';
 import { PROTOCOLS, type Protocol } from '../../src/model/action.js';
-import { PolicyEngine } from '../../src/policy/policy-engine.js';
 import { defaultConfigPath } from '../support/config-path.js';
 import { readStdin } from '../support/prompt.js';
 
@@ -30,6 +28,8 @@ export function registerExplain(program: Command): void {
       if (!(PROTOCOLS as readonly string[]).includes(options.protocol)) throw new BadRequestError(`--protocol must be one of ${PROTOCOLS.join('|')}`);
       const protocol = options.protocol as Protocol;
       const config = loadConfigFile(options.config ?? defaultConfigPath());
+      // The parsers (libpg-query, mvdan-sh, graphql) load only for explain.
+      const [{ createClassifier }, { PolicyEngine }] = await Promise.all([import('../../src/classifiers/create-classifier.js'), import('../../src/policy/policy-engine.js')]);
       const policy = new PolicyEngine(config);
       const target = options.target ?? config.targets.find((t) => t.protocol === protocol)?.name ?? 'default';
       const targetConfig = config.targets.find((t) => t.name === target);

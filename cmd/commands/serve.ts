@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { ConfigFileWatch } from '../../src/config/config-file-watch.js';
 import { parseConfigFile, readConfigSource } from '../../src/config/load.js';
 import { ConfigInvalidError } from '../../src/errors.js';
-import { startAirlock } from '../../src/server.js';
 import { defaultConfigPath } from '../support/config-path.js';
 
 export function registerServe(program: Command): void {
@@ -13,6 +12,8 @@ export function registerServe(program: Command): void {
     .action(async (options: { config?: string }) => {
       const path = options.config ?? defaultConfigPath();
       const initial = readConfigSource(path);
+      // The server (and what it needs) loads only for serve, so the other commands start fast.
+      const { startAirlock } = await import('../../src/server.js');
       const server = await startAirlock(parseConfigFile(initial, path));
       server.logger.info({ config: path }, `airlock ready (config ${path})`);
 

@@ -1,6 +1,5 @@
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { ConfigInvalidError } from '../errors.js';
 
 export interface TlsMaterial {
@@ -44,6 +43,8 @@ export async function loadOrCreateTlsMaterial(config: ListenerTlsConfig, dataDir
   if (cert && key) return { cert, key };
   const notAfter = new Date();
   notAfter.setFullYear(notAfter.getFullYear() + 2);
+  // Loaded only to generate one (once per data dir): the rest of the time it is start-up cost for nothing.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'airlock' }], {
     keyType: 'ec',
     curve: 'P-256',

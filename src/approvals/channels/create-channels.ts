@@ -7,13 +7,10 @@ import type { Clock } from '../../time/clock.js';
 import { ApproverDirectory } from '../approver-directory.js';
 import type { ApprovalChannel } from './channel.js';
 import { ConsoleChannel } from './console.js';
-import { SlackChannel } from './slack-channel.js';
 import type { DecisionSink } from '../decision-input.js';
-import { SlackInteractions } from './slack-interactions.js';
-import { SlackSocketMode } from './slack-socket-mode.js';
-import { createSlackWebClient, slackUserLookup } from './slack-web-client.js';
+import type { SlackInteractions } from './slack-interactions.js';
 import { WebhookChannel } from './webhook-channel.js';
-import { EmailChannel } from './email-channel.js';
+import type { ChannelModules } from './channel-modules.js';
 
 export interface ChannelDeps {
   readonly logger: Logger;
@@ -22,6 +19,8 @@ export interface ChannelDeps {
   readonly store: Store;
   readonly registry: Registry;
   readonly sink: DecisionSink;
+  /** The channel implementations the config enables, already loaded (loadChannelModules). */
+  readonly modules: ChannelModules;
 }
 
 export interface Channels {
@@ -40,17 +39,20 @@ export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channe
   if (config.approvals.channels.console.enabled) channels.push(new ConsoleChannel(logger.child({ component: 'approvals' })));
 
   const slack = config.approvals.channels.slack;
-  const slackClient = slack?.enabled ? createSlackWebClient(slack, logger.child({ component: 'slack' })) : null;
+  const slackParts = deps.modules.slack;
+  if (slack?.enabled && !slackParts) throw new TypeError('the Slack channel is enabled but its module was not loaded (loadChannelModules)');
+  const slackClient = slack?.enabled && slackParts ? slackParts.createSlackWebClient(slack, logger.child({ component: 'slack' })) : null;
   const directory = new ApproverDirectory({
     entries: config.approvals.directory,
     ...(slack ? { slackUsers: slack.users, lookupByEmail: slack.lookup_by_email } : {}),
-    ...(slackClient ? { slack: slackUserLookup(slackClient) } : {}),
+    ...(slackClient && slackParts ? { slack: slackParts.slackUserLookup(slackClient) } : {}),
     clock,
     logger,
   });
 
   let slackInteractions: SlackInteractions | null = null;
-  if (slack?.enabled && slackClient) {
+  if (slack?.enabled && slackClient && slackParts) {
+    const { SlackChannel, SlackInteractions, SlackSocketMode } = slackParts;
     channels.push(new SlackChannel({ config: slack, client: slackClient, directory, logger: logger.child({ component: 'slack' }), bus, clock, registry, refs: store }));
     slackInteractions = new SlackInteractions({ client: slackClient, directory, sink: deps.sink, bus, logger: logger.child({ component: 'slack' }), clock });
     if (slack.socket_mode && slack.app_token) {
@@ -65,6 +67,8 @@ export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channe
   }
   const email = config.approvals.channels.email;
   if (email?.enabled) {
+    const EmailChannel = deps.modules.email?.EmailChannel;
+    if (!EmailChannel) throw new TypeError('the email channel is enabled but its module was not loaded (loadChannelModules)');
     channels.push(new EmailChannel({ config: email, logger: logger.child({ component: 'email' }), bus, clock, registry }));
   }
   return {

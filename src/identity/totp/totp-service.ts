@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import type { AirlockConfig } from '../../config/schema.js';
 import type { AirlockEvent, EventBus } from '../../audit/events.js';
 import { ForbiddenError, InternalError, MfaInvalidError, MfaNotEnrolledError, MfaReplayError, RateLimitedError, StepUpNotConfiguredError } from '../../errors.js';
@@ -91,6 +90,7 @@ export class TotpService {
     const record: TotpRecord = { secret: this.#cipher.encrypt(secret, principal.subject), algorithm, digits, period, createdAt: now };
     await this.#store.setValue(this.#key('pending', principal.subject), JSON.stringify(record), { ttlMs: this.#pendingTtlMs });
     const uri = totpUri({ algorithm, digits, period, window: 0 }, secret, this.#config.issuer_label, principal.email ?? principal.subject);
+    const { default: QRCode } = await import('qrcode');
     const qr = await QRCode.toString(uri, { type: 'terminal', small: true });
     return { uri, secret, qr, expiresAt: now + this.#pendingTtlMs };
   }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { EmailChannel } from '../../../src/approvals/channels/email-channel.js';
+import { loadChannelModules } from '../../../src/approvals/channels/channel-modules.js';
 import { createChannels } from '../../../src/approvals/channels/create-channels.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
@@ -122,7 +123,7 @@ approvals:
     email: { host: 127.0.0.1, port: ${port}, from: airlock@example.com, to: [oncall@example.com] }
 `, 'email', {});
     const h = harness();
-    const built = createChannels(config, { logger: silentLogger, bus: h.bus, clock: h.clock, store: new MemoryStore({ clock: h.clock }), registry: new Registry(), sink: h.sink });
+    const built = createChannels(config, { logger: silentLogger, bus: h.bus, clock: h.clock, store: new MemoryStore({ clock: h.clock }), registry: new Registry(), sink: h.sink, modules: await loadChannelModules(config) });
     const email = built.channels.find((c) => c.name === 'email');
     assert.ok(email instanceof EmailChannel);
     await email.notify(makeRecord(), LINKS);
