@@ -298,6 +298,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       const tls = config.http.tls.enabled ? await loadOrCreateTlsMaterial(config.http, dataDir, 'http-tls') : null;
       const { createHttpProxy } = await import('./protocols/http/index.js');
       const proxy = createHttpProxy({ config: config.http, targets: served, gate, sessions, logger: logger.child({ component: 'http' }), publicUrl, ...(tls ? { tls } : {}) });
+      metrics.observeHttpProxy(() => ({ ...proxy.counters }));
       const listening = await proxy.listen();
       http = listening;
       closeHttp = (deadlineMs) => proxy.close(deadlineMs);

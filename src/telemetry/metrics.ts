@@ -36,6 +36,8 @@ export interface AirlockMetrics extends GateMetrics {
   privilegedUpstream(protocol: string, target: string, user: string): void;
   /** Counts live sessions by protocol at each scrape (e.g. `() => sessions.list()`). */
   observeSessions(source: () => Iterable<{ readonly protocol: string }>): void;
+  /** Counts of the HTTP proxy (requests, refused, held, forwarded, upstreamErrors), read at each scrape. */
+  observeHttpProxy(source: () => Readonly<Record<string, number>>): void;
   /** The exposition text for GET /metrics. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -88,6 +90,19 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
       const counts = new Map<string, number>();
       for (const session of sessionSource()) counts.set(session.protocol, (counts.get(session.protocol) ?? 0) + 1);
       for (const [protocol, count] of counts) this.set({ protocol }, count);
+    },
+  });
+
+  let httpSource: (() => Readonly<Record<string, number>>) | null = null;
+  new Counter({
+    name: 'airlock_http_requests_total',
+    help: 'HTTP proxy requests by what became of them: received (requests), refused as malformed or ambiguous (refused), held (held), forwarded upstream (forwarded), failed upstream (upstream_errors).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      if (!httpSource) return;
+      this.reset();
+      for (const [key, count] of Object.entries(httpSource())) this.inc({ outcome: key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) }, count);
     },
   });
 
@@ -146,6 +161,9 @@ export function createMetrics(options: MetricsOptions = {}): AirlockMetrics {
     },
     observeSessions(source) {
       sessionSource = source;
+    },
+    observeHttpProxy(source) {
+      httpSource = source;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -247,6 +247,17 @@ policy:
     await new Promise((resolve) => ws.once('close', resolve));
     await waitFor(() => upstream.openSockets <= socketsBefore, 3000, 'the upstream WebSocket socket closed');
 
+    // The upstream closing first closes the client side with its code, and leaves no socket.
+    const second = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['echo.v1'], { headers: { authorization: `Bearer ${alice}` } });
+    await new Promise<void>((resolve, reject) => {
+      second.once('open', () => resolve());
+      second.once('error', reject);
+    });
+    const upstreamClosed = new Promise<number>((resolve) => second.once('close', (code) => resolve(code)));
+    second.send('close-me');
+    assert.equal(await upstreamClosed, 4000);
+    await waitFor(() => upstream.openSockets <= socketsBefore, 3000, 'the upstream WebSocket socket closed');
+
     const dave = await airlock.token('dave', ['dev']);
     const revoked = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { authorization: `Bearer ${dave}` } });
     await new Promise<void>((resolve, reject) => {
@@ -298,6 +309,13 @@ policy:
       assert.match(answer, /^HTTP\/1\.1 400 /, `${name}: ${answer.slice(0, 200)}`);
     }
     assert.equal(upstream.seen.length, before, 'nothing reached the upstream');
+  });
+
+  it('exports its counts to Prometheus', async () => {
+    const metrics = await (await fetch(`${airlock.url}/metrics`)).text();
+    assert.match(metrics, /airlock_http_requests_total\{outcome="forwarded"[^}]*\} [1-9]/);
+    assert.match(metrics, /airlock_http_requests_total\{outcome="refused"[^}]*\} [1-9]/);
+    assert.match(metrics, /airlock_verdicts_total\{protocol="http"/);
   });
 
   it('classifies the effective method: an override to DELETE is held, not passed as the POST it claims', async () => {

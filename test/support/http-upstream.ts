@@ -46,7 +46,11 @@ export class RecordingUpstream {
     this.wss = new WebSocketServer({ server, path: '/ws', handleProtocols: (protocols) => (protocols.has('echo.v1') ? 'echo.v1' : false) });
     this.wss.on('connection', (socket, req) => {
       this.seen.push({ method: 'WEBSOCKET', url: req.url ?? '', headers: req.headers, body: '' });
-      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+      socket.on('message', (data, isBinary) => {
+        // The upstream can be asked to close: closing from either side must close the other.
+        if (String(data) === 'close-me') socket.close(4000, 'bye');
+        else socket.send(data, { binary: isBinary });
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
