@@ -105,6 +105,10 @@ async function main(): Promise<void> {
     `upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 128; }
   server { listen 127.0.0.1:PORT; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization ""; } }`,
   );
+  const nodeProxyPort = await freePort();
+  const nodeProxy = startProcess('node-proxy', process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/node-http-proxy.ts'), String(nodeProxyPort), String(upstreamPort)], join(work, 'node-proxy.log'), { cwd: repoRoot });
+  processes.push(nodeProxy);
+  await waitFor('node-proxy', () => portAccepts('127.0.0.1', nodeProxyPort), { deadlineMs: 30_000, process: nodeProxy });
   const airlockPort = await freePort();
   const controlPort = await freePort();
   const dataDir = join(work, 'airlock');
@@ -134,15 +138,15 @@ targets:
   const targets = [
     { name: 'direct', url: `http://127.0.0.1:${upstreamPort}/items` },
     { name: 'nginx', url: `http://127.0.0.1:${nginxPort}/items` },
+    { name: 'node-proxy', url: `http://127.0.0.1:${nodeProxyPort}/items` },
     { name: 'airlock', url: `http://127.0.0.1:${airlockPort}/items` },
   ];
   // Warm-up: JIT, pools, the classification and verdict caches.
-  wrk(targets[2]!.url, 8, token);
-  wrk(targets[1]!.url, 8, token);
+  for (const target of targets.slice(1)) wrk(target.url, 8, token);
   const samples: Array<{ target: string; connections: number; round: number; result: WrkResult; airlockCpuMsPerRequest?: number }> = [];
   for (let round = 0; round < rounds; round++) {
     for (const conns of connections) {
-      const order = [...targets.slice(round % 3), ...targets.slice(0, round % 3)];
+      const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
       for (const target of order) {
         const before = target.name === 'airlock' ? cpuMs(airlock.pid) : 0;
         const result = wrk(target.url, conns, token);
@@ -162,15 +166,17 @@ targets:
     const of = (name: string) => samples.filter((s) => s.target === name && s.connections === conns);
     const summary = (name: string) => ({ rps: mean(of(name).map((s) => s.result.rps)), p50: mean(of(name).map((s) => s.result.p50Ms)), p99: mean(of(name).map((s) => s.result.p99Ms)) });
     const direct = summary('direct');
-    for (const name of ['direct', 'nginx', 'airlock']) {
+    for (const name of ['direct', 'nginx', 'node-proxy', 'airlock']) {
       const s = summary(name);
       const cpu = name === 'airlock' ? ` ${(mean(of(name).map((x) => x.airlockCpuMsPerRequest ?? 0)) * 1000).toFixed(0)} µs CPU/request` : '';
       rows.push(`| c${conns} | ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(3)} | ${s.p99.toFixed(3)} | ${name === 'direct' ? '' : `+${(s.p50 - direct.p50).toFixed(3)} / +${(s.p99 - direct.p99).toFixed(3)}`} | ${of(name).map((x) => x.result.rps.toFixed(0)).join(', ')}${cpu} |`);
     }
     const nginx = summary('nginx');
     const airlock = summary('airlock');
+    const nodeProxy = summary('node-proxy');
     const ratio = airlock.rps / nginx.rps;
-    goals.push(`| c${conns}: Airlock req/s >= 0.8 x nginx's | ${airlock.rps.toFixed(0)} vs ${nginx.rps.toFixed(0)} (${ratio.toFixed(2)}x) | ${ratio >= 0.8 ? 'yes' : '**no**'} |`);
+    goals.push(`| c${conns}: Airlock req/s >= 0.8 x nginx's | ${airlock.rps.toFixed(0)} vs ${nginx.rps.toFixed(0)} (${ratio.toFixed(2)}x; a plain Node proxy: ${(nodeProxy.rps / nginx.rps).toFixed(2)}x) | ${ratio >= 0.8 ? 'yes' : '**no**'} |`);
+    goals.push(`| c${conns}: Airlock req/s vs a plain Node.js proxy (context) | ${airlock.rps.toFixed(0)} vs ${nodeProxy.rps.toFixed(0)} (${(airlock.rps / nodeProxy.rps).toFixed(2)}x) | |`);
     const addedP99 = airlock.p99 - direct.p99;
     goals.push(`| c${conns}: added p99 < 1 ms | +${addedP99.toFixed(3)} ms (nginx +${(nginx.p99 - direct.p99).toFixed(3)} ms) | ${addedP99 < 1 ? 'yes' : '**no**'} |`);
   }
@@ -182,7 +188,7 @@ targets:
 
 Produced by \`${command}\` on ${date}; raw data in \`bench/results/${date}-http.json\`. ${nginxVersion}; ${wrkVersion}; Node ${process.version}. Load: \`wrk -t2\`, keep-alive, \`GET /items\` with a bearer token, ${duration} s per run, ${rounds} rounds with the targets interleaved (order rotated every round), all on this 2-core machine (wrk, the proxy and the upstream share the cores).
 
-Targets: \`direct\` (the upstream: nginx answering a fixed JSON body); \`nginx\` (nginx as a reverse proxy to it, upstream keep-alive pool); \`airlock\` (every request's JWT checked (cached per connection), normalised, classified, gated and audited: ${audited} verdict lines written to the audit log in this run).
+Targets: \`direct\` (the upstream: nginx answering a fixed JSON body); \`nginx\` (nginx as a reverse proxy to it, upstream keep-alive pool); \`node-proxy\` (bench/node-http-proxy.ts: Node's http server and client with a keep-alive pool and nothing else, the floor of any proxy on Node's http module); \`airlock\` (every request's JWT checked (cached per connection), normalised, classified, gated and audited: ${audited} verdict lines written to the audit log in this run).
 
 | goal | measured | met |
 | --- | --- | :---: |

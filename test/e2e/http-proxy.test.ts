@@ -232,6 +232,15 @@ policy:
     assert.equal(upstream.seen.find((r) => r.url === '/upload')?.body.length, 10_000);
   });
 
+  it('forwards a chunked upload (inspected within the cap) and streams a chunked one beyond it', async () => {
+    const small = await curl(['-X', 'PUT', `${base}/upload`, '-H', `Authorization: Bearer ${alice}`, '-H', 'Transfer-Encoding: chunked', '--data-binary', 'abc'.repeat(100)]);
+    assert.equal(small.code, 0, small.stderr);
+    const large = await curl(['-X', 'PUT', `${base}/upload`, '-H', `Authorization: Bearer ${alice}`, '-H', 'Transfer-Encoding: chunked', '--data-binary', 'z'.repeat(50_000)]);
+    assert.equal(large.code, 0, large.stderr);
+    const bodies = upstream.seen.filter((r) => r.url === '/upload' && r.method === 'PUT').map((r) => r.body.length);
+    assert.ok(bodies.includes(300) && bodies.includes(50_000), `bodies seen upstream: ${bodies.join(', ')}`);
+  });
+
   it('relays a WebSocket (sub-protocol kept), closes both sides, and closes it with 1008 on revocation', async () => {
     const socketsBefore = upstream.openSockets;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['echo.v1'], { headers: { authorization: `Bearer ${alice}` } });
