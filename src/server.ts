@@ -41,6 +41,7 @@ import { StoreErrorReporter } from './store/store-error-reporter.js';
 import { BypassRules, Revocations, RiskAdmission, RiskSignals } from './risk/index.js';
 import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
+import { targetRoutes, type TargetConnectInfo } from './control/target-routes.js';
 import type { Store } from './store/store.js';
 import { createMetrics, attachMetrics } from './telemetry/metrics.js';
 import { systemClock, type Clock } from './time/clock.js';
@@ -177,6 +178,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       auditAllowedLowRisk: config.audit.include_allowed,
     });
 
+    let connectInfo: readonly TargetConnectInfo[] = [];
     const routes: ControlRoutes[] = [
       healthRoutes({
         ready: async () => {
@@ -195,6 +197,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       webRoutes(),
       revocationRoutes({ revocations, verifier, adminGroups: config.control.admin_groups }),
       riskRoutes({ store, signals, revocations, clock, verifier, adminGroups: config.control.admin_groups }),
+      targetRoutes({ verifier, targets: () => connectInfo }),
     ];
     if (channels.slackInteractions && config.approvals.channels.slack?.signing_secret && !config.approvals.channels.slack.socket_mode) {
       routes.push(
@@ -309,6 +312,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     if (unserved.length > 0 || config.shell.enabled) {
       logger.warn({ targets: unserved.map((t) => t.name) }, 'shell targets are accepted in the config but not served by this version');
     }
+    connectInfo = describeTargets(config, { publicUrl, postgres, http });
     startupComplete = true;
     // The other channel implementations load after start, off the path to ready, so a reload may enable them at once.
     setImmediate(() => {
@@ -403,4 +407,26 @@ function withAllChannels(config: AirlockConfig): AirlockConfig {
       channels: { ...channels, slack: { ...channels.slack, enabled: true }, email: { ...channels.email, enabled: true } } as AirlockConfig['approvals']['channels'],
     },
   };
+}
+
+/**
+ * How engineers reach each target: the host of the public URL (what they
+ * already use for the control API) and the port each listener bound.
+ */
+function describeTargets(config: AirlockConfig, bound: { readonly publicUrl: string; readonly postgres: ListenAddressInfo | null; readonly http: ListenAddressInfo | null }): TargetConnectInfo[] {
+  const host = new URL(bound.publicUrl).hostname.replace(/^\[|\]$/g, '');
+  const out: TargetConnectInfo[] = [];
+  for (const target of config.targets) {
+    const description = target.description === undefined ? {} : { description: target.description };
+    if (target.protocol === 'postgres' && bound.postgres) {
+      const tls = config.postgres.tls.cert_file !== undefined || config.postgres.tls.self_signed;
+      out.push({ name: target.name, protocol: 'postgres', ...description, host, port: bound.postgres.port, sslmode: tls && config.postgres.plaintext !== 'always' ? 'require' : 'disable' });
+    } else if (target.protocol === 'http' && bound.http) {
+      const scheme = config.http.tls.enabled ? 'https' : 'http';
+      const viaHost = target.hosts[0];
+      const prefix = target.path_prefix?.replace(/\/+$/, '') ?? '';
+      out.push({ name: target.name, protocol: 'http', ...description, url: `${scheme}://${viaHost ?? host}:${bound.http.port}${viaHost ? '' : prefix}` });
+    } else if (target.protocol === 'shell') out.push({ name: target.name, protocol: 'shell', ...description });
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCheckConfig } from './check-config.js';
+import { registerConnectCommands } from './connect.js';
 import { registerExplain } from './explain.js';
 import { registerRevokeCommand } from './revoke.js';
 import { registerRiskCommands } from './risk.js';
@@ -11,10 +12,13 @@ import { registerTotpCommands } from './totp.js';
 
 /** Every command registers itself from its own file; one line each here. */
 export function registerCommands(program: Command): void {
+  // `airlock psql demo -c ...`: what follows a target belongs to the client program, not to airlock.
+  program.enablePositionalOptions();
   registerServe(program);
   registerCheckConfig(program);
   registerExplain(program);
   registerApprovalCommands(program);
+  registerConnectCommands(program);
   registerTokenCommand(program);
   registerTotpCommands(program);
   registerAuditCommands(program);
