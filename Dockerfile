@@ -27,7 +27,7 @@ COPY cmd ./cmd
 COPY src ./src
 RUN npm run build
 
-# ---- demo: the production files plus the embedded demo database (optional dependencies) ----
+# ---- demo: the production files plus the embedded demo database and identity provider (optional dependencies) ----
 FROM ${NODE_IMAGE} AS demo
 ENV NODE_ENV=production
 WORKDIR /app
@@ -50,7 +50,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: no production dependency needs one (checked in package-lock.json).
-# No optional dependencies: the only ones are the demo's embedded database.
+# No optional dependencies: the only ones are the demo's embedded database and identity provider.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /src/dist ./dist

@@ -42,6 +42,7 @@ import { BypassRules, Revocations, RiskAdmission, RiskSignals } from './risk/ind
 import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
 import { targetRoutes, type TargetConnectInfo } from './control/target-routes.js';
+import { loginRoutes } from './control/login-routes.js';
 import type { Store } from './store/store.js';
 import { createMetrics, attachMetrics } from './telemetry/metrics.js';
 import { systemClock, type Clock } from './time/clock.js';
@@ -106,6 +107,14 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     cleanups.push(() => store.close());
     cleanups.push(async () => storeErrors.close());
 
+    if (config.identity.demo_idp.enabled) {
+      const { startDemoIdp } = await import('./demo/demo-idp.js');
+      const { listen, token_ttl: ttl } = config.identity.demo_idp;
+      const audience = Array.isArray(config.identity.audience) ? config.identity.audience[0]! : config.identity.audience;
+      const idp = await startDemoIdp({ host: listen.host, port: listen.port, audience, tokenTtlSeconds: Math.ceil(ttl / 1000) });
+      cleanups.push(() => idp.close());
+      logger.warn({ issuer: idp.issuer }, `demo identity provider at ${idp.issuer} (users alice, bob, carol; any password): demo only, never in production`);
+    }
     const devIssuer = config.identity.dev_issuer.enabled ? loadDevIssuer({ dataDir, identity: config.identity, clock }) : null;
     if (devIssuer) logger.warn('the dev token issuer is enabled: demo only, never in production');
     const verifier = createJwtVerifier(config.identity, { clock, ...(devIssuer ? { devPublicKey: devIssuer.publicJwk } : {}) });
@@ -198,6 +207,11 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       revocationRoutes({ revocations, verifier, adminGroups: config.control.admin_groups }),
       riskRoutes({ store, signals, revocations, clock, verifier, adminGroups: config.control.admin_groups }),
       targetRoutes({ verifier, targets: () => connectInfo }),
+      loginRoutes(
+        config.identity.login
+          ? { issuer: config.identity.login.issuer_url, client_id: config.identity.login.client_id, scopes: config.identity.login.scopes, ...(config.identity.login.resource ? { resource: config.identity.login.resource } : {}) }
+          : null,
+      ),
     ];
     if (channels.slackInteractions && config.approvals.channels.slack?.signing_secret && !config.approvals.channels.slack.socket_mode) {
       routes.push(

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { ControlApiError, controlClient, withControlOptions } from '../support/control-client.js';
+import { ControlApiError, controlClient, resolveToken, withControlOptions } from '../support/control-client.js';
 
 interface ConnectOptions {
   url: string;
@@ -16,7 +16,7 @@ type TargetInfo =
 
 /** The target as the control API describes it, with the token that reaches it. */
 async function resolveTarget(name: string, options: ConnectOptions, protocol?: TargetInfo['protocol']): Promise<{ target: TargetInfo; token: string }> {
-  const token = options.token ?? process.env.AIRLOCK_TOKEN;
+  const token = resolveToken(options);
   const client = controlClient({ url: options.url, ...(token ? { token } : {}) });
   const { targets } = await client.get<{ targets: TargetInfo[] }>('/v1/targets');
   const target = targets.find((t) => t.name === name);

@@ -3,6 +3,7 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerConnectCommands } from './connect.js';
+import { registerLoginCommand } from './login.js';
 import { registerExplain } from './explain.js';
 import { registerRevokeCommand } from './revoke.js';
 import { registerRiskCommands } from './risk.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerCheckConfig(program);
   registerExplain(program);
   registerApprovalCommands(program);
+  registerLoginCommand(program);
   registerConnectCommands(program);
   registerTokenCommand(program);
   registerTotpCommands(program);

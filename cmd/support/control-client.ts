@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cachedToken } from './token-cache.js';
 
 /** Options every command that talks to the control API accepts. */
 export function withControlOptions(command: Command): Command {
@@ -28,11 +29,25 @@ export interface ControlClient {
   post<T>(path: string, body: unknown): Promise<T>;
 }
 
+/**
+ * The token a command uses: --token, else AIRLOCK_TOKEN, else the one
+ * `airlock login` cached for this control URL. An expired cached token is a
+ * usage error that says to sign in again.
+ */
+export function resolveToken(options: { url: string; token?: string }): string | undefined {
+  const given = options.token ?? process.env.AIRLOCK_TOKEN;
+  if (given !== undefined && given !== '') return given;
+  const cached = cachedToken(options.url);
+  if (!cached) return undefined;
+  if (cached.expired) throw new ControlApiError(0, 'AIRLOCK_UNAUTHENTICATED', `your sign-in as ${cached.token.subject} expired at ${new Date(cached.token.expiresAt).toISOString()}: run \`airlock login\` again`);
+  return cached.token.token;
+}
+
 export function controlClient(options: { url: string; token?: string }): ControlClient {
-  const token = options.token ?? process.env.AIRLOCK_TOKEN;
+  const token = resolveToken(options);
   const base = options.url.replace(/\/$/, '');
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    if (!token) throw new ControlApiError(0, 'AIRLOCK_UNAUTHENTICATED', 'no token: pass --token or set AIRLOCK_TOKEN (demo: airlock token --dev --sub you --groups approvers)');
+    if (!token) throw new ControlApiError(0, 'AIRLOCK_UNAUTHENTICATED', 'no token: run `airlock login`, pass --token or set AIRLOCK_TOKEN (demo: airlock token --dev --sub you --groups approvers)');
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {

@@ -29,6 +29,7 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
   let child: ChildProcess;
   let pgPort: number;
   let httpPort: number;
+  let idpPort: number;
   let controlPort: number;
   let token: string;
   let dir: string;
@@ -36,7 +37,7 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
 
   before(async () => {
     demo = await startDemoServe('airlock-demo-');
-    ({ child, pgPort, httpPort, controlPort, dir } = demo);
+    ({ child, pgPort, httpPort, idpPort, controlPort, dir } = demo);
     const issuer = loadDevIssuer({ dataDir: dir, identity: parseConfig(demo.yaml, demo.configFile, {}).identity });
     mintToken = (sub, groups) => issuer.mintDevToken({ sub, groups, ttlMs: 3_600_000 });
     token = await mintToken('alice', ['dev']);
@@ -48,9 +49,9 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
     assert.match(demo.log, /"persisted":false/);
   });
 
-  it('listens on TCP only where the config says (the PostgreSQL, HTTP and control listeners), and logs no way in', async () => {
+  it('listens on TCP only where the config says (the PostgreSQL, HTTP and control listeners, the demo IdP), and logs no way in', async () => {
     // The demo database and the demo admin API listen on Unix sockets of their own: nothing reaches them around Airlock.
-    assert.deepEqual(listeningPorts(child.pid as number), [pgPort, httpPort, controlPort].sort((a, b) => a - b));
+    assert.deepEqual(listeningPorts(child.pid as number), [pgPort, httpPort, idpPort, controlPort].sort((a, b) => a - b));
     assert.doesNotMatch(demo.log, /PGlite\) on 127\.0\.0\.1:\d+/);
   });
 

@@ -15,6 +15,7 @@ export interface DemoServe {
   readonly controlPort: number;
   readonly pgPort: number;
   readonly httpPort: number;
+  readonly idpPort: number;
   /** Everything it printed so far (stdout and stderr). */
   readonly log: string;
   kill(): void;
@@ -25,12 +26,14 @@ export async function startDemoServe(prefix: string): Promise<DemoServe> {
   const controlPort = await freePort();
   const pgPort = await freePort();
   const httpPort = await freePort();
+  const idpPort = await freePort();
   const yaml = readFileSync('config/airlock.demo.yaml', 'utf8')
     .replace('data_dir: .airlock', `data_dir: ${JSON.stringify(dir)}`)
     .replace('public_url: http://127.0.0.1:8080', `public_url: http://127.0.0.1:${controlPort}`)
     .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${controlPort}`)
     .replace('listen: 127.0.0.1:6432', `listen: 127.0.0.1:${pgPort}`)
-    .replace('listen: 127.0.0.1:8081', `listen: 127.0.0.1:${httpPort}`);
+    .replace('listen: 127.0.0.1:8081', `listen: 127.0.0.1:${httpPort}`)
+    .replaceAll('127.0.0.1:8082', `127.0.0.1:${idpPort}`);
   const configFile = join(dir, 'airlock.yaml');
   writeFileSync(configFile, yaml);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK_')));
@@ -48,6 +51,7 @@ export async function startDemoServe(prefix: string): Promise<DemoServe> {
     controlPort,
     pgPort,
     httpPort,
+    idpPort,
     get log() {
       return log;
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../duration.js';
+import { listenAddress } from '../listen-address.js';
 
 const publicKeySchema = z.strictObject({
   kid: z.string().optional().describe('Key id the token header names.'),
@@ -33,5 +34,26 @@ export const identitySchema = z
         token_ttl: duration('1h'),
       })
       .prefault({}),
+    login: z
+      .strictObject({
+        issuer_url: z.url().describe('OpenID Connect issuer engineers sign in with (`airlock login`: authorization code + PKCE, loopback redirect).'),
+        client_id: z.string().min(1).describe('The public (native) client registered for the Airlock CLI.'),
+        scopes: z.string().default('openid email groups'),
+        resource: z.string().optional().describe('Resource indicator (RFC 8707) that makes the IdP issue a JWT for Airlock\'s audience, when it needs one.'),
+      })
+      .optional()
+      .describe('Published at GET /v1/login so that `airlock login` needs only the control URL.'),
+    demo_idp: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Run a local OpenID Connect provider (users alice, bob, carol; any password). Demo only; needs the optional dependency oidc-provider.'),
+        listen: listenAddress('127.0.0.1:8082'),
+        token_ttl: duration('1h'),
+      })
+      .prefault({}),
+  })
+  .superRefine((identity, ctx) => {
+    if (!identity.demo_idp.enabled) return;
+    const issuer = `http://${identity.demo_idp.listen.host}:${identity.demo_idp.listen.port}`;
+    if (identity.issuer !== issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: `with demo_idp enabled the issuer is the demo IdP: ${issuer}` });
   })
   .prefault({});

@@ -58,7 +58,7 @@ describe('Dockerfile', () => {
 
   it('leaves the demo-only embedded database out of the production image; a demo target adds it', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; optionalDependencies: Record<string, string> };
-    assert.deepEqual(Object.keys(pkg.optionalDependencies).sort(), ['@electric-sql/pglite', '@electric-sql/pglite-socket']);
+    assert.deepEqual(Object.keys(pkg.optionalDependencies).sort(), ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'oidc-provider']);
     assert.ok(!Object.keys(pkg.dependencies).some((name) => name.startsWith('@electric-sql/')));
     const install = runtime.find((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))?.args ?? '';
     assert.match(install, /--omit=optional/);
