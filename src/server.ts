@@ -43,6 +43,7 @@ import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
 import { targetRoutes, type TargetConnectInfo } from './control/target-routes.js';
 import { loginRoutes } from './control/login-routes.js';
+import { webSignInRoutes } from './control/web-sign-in.js';
 import type { Store } from './store/store.js';
 import { createMetrics, attachMetrics } from './telemetry/metrics.js';
 import { systemClock, type Clock } from './time/clock.js';
@@ -107,14 +108,6 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     cleanups.push(() => store.close());
     cleanups.push(async () => storeErrors.close());
 
-    if (config.identity.demo_idp.enabled) {
-      const { startDemoIdp } = await import('./demo/demo-idp.js');
-      const { listen, token_ttl: ttl } = config.identity.demo_idp;
-      const audience = Array.isArray(config.identity.audience) ? config.identity.audience[0]! : config.identity.audience;
-      const idp = await startDemoIdp({ host: listen.host, port: listen.port, audience, tokenTtlSeconds: Math.ceil(ttl / 1000) });
-      cleanups.push(() => idp.close());
-      logger.warn({ issuer: idp.issuer }, `demo identity provider at ${idp.issuer} (users alice, bob, carol; any password): demo only, never in production`);
-    }
     const devIssuer = config.identity.dev_issuer.enabled ? loadDevIssuer({ dataDir, identity: config.identity, clock }) : null;
     if (devIssuer) logger.warn('the dev token issuer is enabled: demo only, never in production');
     const verifier = createJwtVerifier(config.identity, { clock, ...(devIssuer ? { devPublicKey: devIssuer.publicJwk } : {}) });
@@ -203,10 +196,22 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         metrics: () => metrics.render(),
       }),
       approvalRoutes({ broker, verifier, clock, adminGroups: config.control.admin_groups }),
-      webRoutes(),
+      webRoutes({ signIn: config.identity.login?.web_client_id !== undefined, tokenForm: config.control.web_token_form ?? config.identity.login?.web_client_id === undefined }),
       revocationRoutes({ revocations, verifier, adminGroups: config.control.admin_groups }),
       riskRoutes({ store, signals, revocations, clock, verifier, adminGroups: config.control.admin_groups }),
       targetRoutes({ verifier, targets: () => connectInfo }),
+      ...(config.identity.login?.web_client_id
+        ? [
+            webSignInRoutes({
+              issuer: config.identity.login.issuer_url,
+              clientId: config.identity.login.web_client_id,
+              scopes: config.identity.login.scopes,
+              ...(config.identity.login.resource ? { resource: config.identity.login.resource } : {}),
+              redirectUri: () => `${publicUrl.replace(/\/$/, '')}/auth/callback`,
+              store,
+            }),
+          ]
+        : []),
       loginRoutes(
         config.identity.login
           ? { issuer: config.identity.login.issuer_url, client_id: config.identity.login.client_id, scopes: config.identity.login.scopes, ...(config.identity.login.resource ? { resource: config.identity.login.resource } : {}) }
@@ -250,6 +255,15 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     // Links in notices and channels use the configured public URL, else the address actually bound.
     const publicUrl = config.server.public_url ?? `http://${controlAddress.host === '0.0.0.0' || controlAddress.host === '::' ? '127.0.0.1' : controlAddress.host}:${controlAddress.port}`;
     broker.setPublicUrl(publicUrl);
+    // The demo IdP registers the approval pages' redirect URI, which needs the bound control address.
+    if (config.identity.demo_idp.enabled) {
+      const { startDemoIdp } = await import('./demo/demo-idp.js');
+      const { listen, token_ttl: ttl } = config.identity.demo_idp;
+      const audience = Array.isArray(config.identity.audience) ? config.identity.audience[0]! : config.identity.audience;
+      const idp = await startDemoIdp({ host: listen.host, port: listen.port, audience, tokenTtlSeconds: Math.ceil(ttl / 1000), webRedirectUri: `${publicUrl.replace(/\/$/, '')}/auth/callback` });
+      cleanups.push(() => idp.close());
+      logger.warn({ issuer: idp.issuer }, `demo identity provider at ${idp.issuer} (users alice, bob, carol; any password): demo only, never in production`);
+    }
     logger.info({ address: `${controlAddress.host}:${controlAddress.port}` }, `control API listening on http://${controlAddress.host}:${controlAddress.port}`);
 
     let postgres: ListenAddressInfo | null = null;

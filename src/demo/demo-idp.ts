@@ -24,7 +24,16 @@ export const DEMO_USERS: Readonly<Record<string, { readonly email: string; reado
   carol: { email: 'carol@example.com', groups: ['approvers'] },
 };
 
-export async function startDemoIdp(options: { readonly host: string; readonly port: number; readonly audience: string; readonly tokenTtlSeconds: number }): Promise<DemoIdp> {
+export const DEMO_IDP_WEB_CLIENT_ID = 'airlock-web';
+
+export async function startDemoIdp(options: {
+  readonly host: string;
+  readonly port: number;
+  readonly audience: string;
+  readonly tokenTtlSeconds: number;
+  /** Where the approval pages receive sign-ins (`<public_url>/auth/callback`). */
+  readonly webRedirectUri: string;
+}): Promise<DemoIdp> {
   let Provider: typeof import('oidc-provider').default;
   try {
     ({ default: Provider } = await import('oidc-provider'));
@@ -45,6 +54,14 @@ export async function startDemoIdp(options: { readonly host: string; readonly po
         response_types: ['code'],
         // Native loopback redirect: any port (RFC 8252 7.3).
         redirect_uris: ['http://127.0.0.1/callback'],
+      },
+      {
+        client_id: DEMO_IDP_WEB_CLIENT_ID,
+        token_endpoint_auth_method: 'none',
+        id_token_signed_response_alg: 'ES256',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [options.webRedirectUri],
       },
     ],
     jwks: { keys: [signingKey] },

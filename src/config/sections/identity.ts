@@ -38,6 +38,11 @@ export const identitySchema = z
       .strictObject({
         issuer_url: z.url().describe('OpenID Connect issuer engineers sign in with (`airlock login`: authorization code + PKCE, loopback redirect).'),
         client_id: z.string().min(1).describe('The public (native) client registered for the Airlock CLI.'),
+        web_client_id: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A public client for the approval pages (redirect URI <public_url>/auth/callback): people sign in with the IdP instead of pasting a token.'),
         scopes: z.string().default('openid email groups'),
         resource: z.string().optional().describe('Resource indicator (RFC 8707) that makes the IdP issue a JWT for Airlock\'s audience, when it needs one.'),
       })

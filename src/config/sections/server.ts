@@ -19,6 +19,10 @@ export const controlSchema = z
     listen: listenAddress('127.0.0.1:8080').describe('Control API listener (approvals, health, metrics, web page).'),
     max_body_bytes: z.int().min(1024).max(10_485_760).default(65_536).describe('Largest accepted request body.'),
     admin_groups: z.array(z.string()).default(['airlock-admins']).describe('Groups allowed to revoke, reset TOTP and read risk.'),
+    web_token_form: z
+      .boolean()
+      .optional()
+      .describe('Show the "paste your token" form on the approval pages. Default: only when no web sign-in (identity.login.web_client_id) is configured. The demo turns it on.'),
   })
   .prefault({});
 

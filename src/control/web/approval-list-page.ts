@@ -1,14 +1,14 @@
 import { CLIENT_COMMON } from './client-common.js';
 import { compilePage, type PageRenderer } from './html-page.js';
-import { SIGN_IN_MARKUP } from './sign-in-markup.js';
+import { signInMarkup, type SignInOptions } from './sign-in-markup.js';
 
 // GET /approvals: the pending requests the signed-in user may see (the API
 // filters: their own, the ones they may decide, all for admins).
 
-const BODY = `
+const body = (options: SignInOptions): string => `
 <main id="content">
 <h1 id="title" tabindex="-1">Pending requests</h1>
-${SIGN_IN_MARKUP}
+${signInMarkup(options)}
 <section id="list" hidden aria-labelledby="title">
   <p id="empty" hidden>Nothing is waiting for you.</p>
   <table id="table" hidden>
@@ -78,4 +78,7 @@ document.addEventListener('airlock:signed-out', function () {
 setupSignIn(function () { load(true); });
 `;
 
-export const renderApprovalListPage: PageRenderer = compilePage({ title: 'Pending requests · Airlock', body: BODY, script: CLIENT_COMMON + SCRIPT });
+/** The page for one set of sign-in options (compiled once, at route registration). */
+export function approvalListPage(options: SignInOptions): PageRenderer {
+  return compilePage({ title: 'Pending requests · Airlock', body: body(options), script: CLIENT_COMMON + SCRIPT });
+}

@@ -1,14 +1,14 @@
 import { CLIENT_COMMON } from './client-common.js';
 import { compilePage, type PageRenderer } from './html-page.js';
-import { SIGN_IN_MARKUP } from './sign-in-markup.js';
+import { signInMarkup, type SignInOptions } from './sign-in-markup.js';
 
 // GET /approvals/:id. The page reads the id from its own URL and everything
 // else from GET /v1/approvals/:id; decisions go to the same JSON API.
 
-const BODY = `
+const body = (options: SignInOptions): string => `
 <main id="content">
 <h1 id="title" tabindex="-1">Airlock request</h1>
-${SIGN_IN_MARKUP}
+${signInMarkup(options)}
 <p id="loading" class="muted" hidden>Loading the request…</p>
 <section id="request" hidden aria-labelledby="title">
   <p><span id="status" class="status"></span> <span id="status-text"></span></p>
@@ -285,4 +285,7 @@ if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
 }
 `;
 
-export const renderApprovalPage: PageRenderer = compilePage({ title: 'Approval request · Airlock', body: BODY, script: CLIENT_COMMON + SCRIPT });
+/** The page for one set of sign-in options (compiled once, at route registration). */
+export function approvalPage(options: SignInOptions): PageRenderer {
+  return compilePage({ title: 'Approval request · Airlock', body: body(options), script: CLIENT_COMMON + SCRIPT });
+}

@@ -99,6 +99,9 @@ function localTime(iso) {
 function setupSignIn(onSignedIn) {
   var form = byId('token-form');
   var input = byId('token');
+  var idp = byId('idp-sign-in');
+  // Back to this very page after signing in with the identity provider.
+  if (idp) idp.setAttribute('href', '/auth/login?return=' + encodeURIComponent(location.pathname));
   function signedIn() {
     var claims = claimsOf(currentToken());
     setText(byId('whoami-subject'), typeof claims.sub === 'string' ? claims.sub : '(unknown subject)');
@@ -106,7 +109,7 @@ function setupSignIn(onSignedIn) {
     byId('whoami').hidden = false;
     onSignedIn(claims);
   }
-  form.addEventListener('submit', function (event) {
+  if (form) form.addEventListener('submit', function (event) {
     event.preventDefault();
     var token = input.value.trim().replace(/^bearer\s+/i, '');
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
@@ -129,6 +132,6 @@ function askForToken(message) {
   byId('whoami').hidden = true;
   byId('signin').hidden = false;
   document.dispatchEvent(new CustomEvent('airlock:signed-out'));
-  if (message) showError(message); else byId('token').focus();
+  if (message) showError(message); else (byId('token') || byId('idp-sign-in')).focus();
 }
 `;
