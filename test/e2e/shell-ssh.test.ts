@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestAirlock } from '../support/airlock-instance.js';
+import { waitFor } from '../support/services.js';
+import { requirePrograms, sshArgs, sshExec, TmuxSession } from '../support/ssh-clients.js';
+
+type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
+
+// The real composition (src/server.ts) with the SSH gateway, driven by
+// OpenSSH's own `ssh` (password typed by sshpass), inside tmux for the
+// interactive cases. Approvals are decided by another user through the control API.
+describe('e2e: shell targets through plain ssh', () => {
+  let airlock: Instance;
+  let aliceToken: string;
+  let bobToken: string;
+  let port: number;
+  const scratch = mkdtempSync(join(tmpdir(), 'airlock-shell-e2e-'));
+
+  before(async () => {
+    airlock = await startTestAirlock(`
+shell: { enabled: true, listen: "127.0.0.1:0", notice_interval: 1s }
+targets:
+  - name: box
+    protocol: shell
+    command: [/bin/bash, --noprofile, --norc]
+    cwd: ${scratch}
+policy:
+  defaults:
+    low: allow
+    medium: allow
+    high: { approval: { approvers: approvers, count: 1 } }
+    critical: { approval: { approvers: approvers, count: 1 } }
+`);
+    aliceToken = await airlock.token('alice', ['engineers']);
+    bobToken = await airlock.token('bob', ['approvers']);
+    port = (airlock.shell as { port: number }).port;
+  });
+  after(async () => {
+    await airlock?.shutdown('test done');
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function decide(id: string, decision: 'approve' | 'deny'): Promise<number> {
+    const headers = { authorization: `Bearer ${bobToken}`, 'content-type': 'application/json' };
+    const view = (await (await fetch(`${airlock.url}/v1/approvals/${id}`, { headers })).json()) as { action: { hash: string } };
+    const response = await fetch(`${airlock.url}/v1/approvals/${id}/${decision}`, { method: 'POST', headers, body: JSON.stringify({ action_hash: view.action.hash, reason: 'e2e' }) });
+    return response.status;
+  }
+
+  function heldId(text: string): string | null {
+    return /held for approval \(id ([^)]+)\)/.exec(text)?.[1] ?? null;
+  }
+
+  function victim(name: string): string {
+    const dir = join(scratch, `${name}-${Math.random().toString(36).slice(2, 8)}`);
+    mkdirSync(join(dir, 'inner'), { recursive: true });
+    return dir;
+  }
+
+  it('exec: ls runs at once and its output and exit status come back', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    mkdirSync(join(scratch, 'listed-here'), { recursive: true });
+    const result = await sshExec(port, 'box', aliceToken, 'ls; exit 3').done;
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stdout, /listed-here/);
+    assert.equal(result.stderr, '');
+  });
+
+  it('exec: rm -rf is held, approved by another user, runs exactly once, and its exit status returns', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const dir = victim('approved');
+    const run = sshExec(port, 'box', aliceToken, `rm -rf ${dir} && echo removed && exit 7`);
+    await waitFor(() => heldId(run.stderr) !== null, 10_000, 'the hold notice on stderr');
+    assert.ok(existsSync(dir), 'nothing runs while held');
+    assert.match(run.stderr, /Ctrl-C or disconnecting withdraws it/);
+    assert.equal(await decide(heldId(run.stderr) as string, 'approve'), 200);
+    const result = await run.done;
+    assert.equal(result.code, 7, result.stderr);
+    assert.equal(result.stdout, 'removed\n');
+    assert.equal(existsSync(dir), false);
+  });
+
+  it('exec: a denial leaves the directory in place, says why on stderr, exit status 126', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const dir = victim('denied');
+    const run = sshExec(port, 'box', aliceToken, `rm -rf ${dir}`);
+    await waitFor(() => heldId(run.stderr) !== null, 10_000, 'the hold notice on stderr');
+    assert.equal(await decide(heldId(run.stderr) as string, 'deny'), 200);
+    const result = await run.done;
+    assert.equal(result.code, 126);
+    assert.match(result.stderr, /airlock: denied: .*decided by bob/);
+    assert.ok(existsSync(join(dir, 'inner')));
+  });
+
+  it('exec: disconnecting while held withdraws the request; nothing runs', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const dir = victim('withdrawn');
+    const run = sshExec(port, 'box', aliceToken, `rm -rf ${dir}`);
+    await waitFor(() => heldId(run.stderr) !== null, 10_000, 'the hold notice on stderr');
+    const id = heldId(run.stderr) as string;
+    run.child.kill('SIGTERM');
+    await run.done;
+    await waitFor(async () => (await decide(id, 'approve')) !== 200, 5000, 'the request to be withdrawn');
+    assert.ok(existsSync(dir));
+  });
+
+  it('refuses a wrong token and an unknown target', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const wrong = await sshExec(port, 'box', 'not-a-token', 'true').done;
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /Permission denied/);
+    const unknown = await sshExec(port, 'nowhere', aliceToken, 'true').done;
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /Permission denied/);
+  });
+
+  it('refuses port forwarding and subsystems, and the session goes on', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const forwarded = await sshExec(port, 'box', aliceToken, 'echo still-here', ['-o', 'ExitOnForwardFailure=no', '-R', '0:127.0.0.1:9']).done;
+    assert.equal(forwarded.code, 0, forwarded.stderr);
+    assert.equal(forwarded.stdout, 'still-here\n');
+    const sub = await sshExec(port, 'box', aliceToken, 'netconf', ['-s']).done;
+    assert.equal(sub.code, 1);
+    assert.match(sub.stderr, /airlock: the netconf subsystem is not available/);
+  });
+
+  it('revocation ends a running session with the reason', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const carol = await airlock.token('carol', ['engineers']);
+    const run = sshExec(port, 'box', carol, 'echo started; sleep 30');
+    await waitFor(() => run.stdout.includes('started'), 10_000, 'the command to start');
+    const ended = airlock.sessions.terminateWhere((s) => s.principal.subject === 'carol' && s.protocol === 'shell', 'your access was revoked');
+    assert.equal(ended, 1);
+    const result = await run.done;
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /airlock: your access was revoked/);
+  });
+
+  describe('interactive (ssh -t inside tmux)', () => {
+    let tmux: TmuxSession | null = null;
+    after(async () => tmux?.kill());
+
+    it('echo runs; rm -rf is held, then approved and run once; a denial shows the reason; Ctrl-C withdraws', async (t) => {
+      if (!requirePrograms(t, ['ssh', 'sshpass', 'tmux'])) return;
+      const ssh = `${['sshpass', '-e', 'ssh', '-t', ...sshArgs(port, 'box')].join(' ')}; echo "ssh-exit=$?"; sleep 60`;
+      tmux = await TmuxSession.start(join(scratch, 'tmux.sock'), 'airlock', ssh, { SSHPASS: aliceToken });
+      const screen = () => (tmux as TmuxSession).screen();
+      await waitFor(async () => /^box:\S*[$#]/m.test(await screen()), 15_000, 'the shell prompt');
+
+      await tmux.type('echo hel""lo', 'Enter');
+      await waitFor(async () => /^hello$/m.test(await screen()), 10_000, 'echo output');
+
+      const approved = victim('tty-approved');
+      await tmux.type(`rm -rf ${approved}`, 'Enter');
+      await waitFor(async () => heldId(await screen()) !== null, 10_000, 'the hold notice in the terminal');
+      assert.ok(existsSync(approved));
+      assert.equal(await decide(heldId(await screen()) as string, 'approve'), 200);
+      await waitFor(() => !existsSync(approved), 10_000, 'the approved rm to run');
+
+      // A line typed in parts (open quote) is collected until complete, then judged whole.
+      await tmux.type('echo "multi', 'Enter');
+      await tmux.type('line"', 'Enter');
+      await waitFor(async () => /^line$/m.test(await screen()), 10_000, 'the continued line to run');
+
+      const denied = victim('tty-denied');
+      await tmux.type('clear', 'Enter');
+      await waitFor(async () => !(await screen()).includes('held for approval'), 10_000, 'the screen to clear');
+      await tmux.type(`rm -rf ${denied}`, 'Enter');
+      await waitFor(async () => heldId(await screen()) !== null, 10_000, 'the second hold notice');
+      assert.equal(await decide(heldId(await screen()) as string, 'deny'), 200);
+      await waitFor(async () => /airlock: denied: .*decided by bob/.test(await screen()), 10_000, 'the denial in the terminal');
+      assert.ok(existsSync(join(denied, 'inner')));
+
+      await tmux.type('clear', 'Enter');
+      await waitFor(async () => !(await screen()).includes('airlock: denied'), 10_000, 'the screen to clear');
+      await tmux.type(`rm -rf ${denied}`, 'Enter');
+      await waitFor(async () => heldId(await screen()) !== null, 10_000, 'the third hold notice');
+      await tmux.type('', 'C-c');
+      await waitFor(async () => /airlock: withdrawn; nothing was run/.test(await screen()), 10_000, 'the withdrawal');
+      assert.ok(existsSync(join(denied, 'inner')));
+
+      // Keys typed while a program runs go to it raw; the shell is still gated afterwards.
+      await tmux.type('read -r answer; echo "got:$answer"', 'Enter');
+      await tmux.type('typed-raw', 'Enter');
+      await waitFor(async () => /^got:typed-raw$/m.test(await screen()), 10_000, 'the raw input to reach read');
+
+      // Ctrl-U erases what was typed; nothing of it runs.
+      await tmux.type(`touch ${join(scratch, 'erased')}`, 'C-u');
+      await tmux.type('exit 5', 'Enter');
+      await waitFor(async () => /^ssh-exit=5$/m.test(await screen()), 10_000, 'the remote exit status');
+      assert.equal(existsSync(join(scratch, 'erased')), false);
+    });
+
+    it('vim then :wq works through raw mode, and the prompt is gated again afterwards', async (t) => {
+      if (!requirePrograms(t, ['ssh', 'sshpass', 'tmux', 'vim'])) return;
+      const ssh = `${['sshpass', '-e', 'ssh', '-t', ...sshArgs(port, 'box')].join(' ')}; echo "ssh-exit=$?"; sleep 60`;
+      const session = await TmuxSession.start(join(scratch, 'tmux-vim.sock'), 'vim', ssh, { SSHPASS: aliceToken });
+      try {
+        const screen = () => session.screen();
+        await waitFor(async () => /^box:\S*[$#]/m.test(await screen()), 15_000, 'the shell prompt');
+        const file = join(scratch, 'edited.txt');
+        await session.type(`vim -u NONE ${file}`, 'Enter');
+        await waitFor(async () => (await screen()).includes('edited.txt'), 10_000, 'vim to start');
+        await session.type('iwritten in vim', 'Escape');
+        await session.type(':wq', 'Enter');
+        await waitFor(async () => /^box:\S*[$#]/m.test((await screen()).split('\n').slice(-5).join('\n')) || existsSync(file), 10_000, 'vim to exit');
+        await session.type(`cat ${file}`, 'Enter');
+        await waitFor(async () => /^written in vim$/m.test(await screen()), 10_000, 'the file vim wrote');
+        const dir = victim('after-vim');
+        await session.type(`rm -rf ${dir}`, 'Enter');
+        await waitFor(async () => heldId(await screen()) !== null, 10_000, 'the hold after vim');
+        assert.ok(existsSync(dir));
+      } finally {
+        await session.kill();
+      }
+    });
+  });
+});
