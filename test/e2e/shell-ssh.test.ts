@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestAirlock } from '../support/airlock-instance.js';
+import { spawnProgram } from '../support/pg-clients.js';
 import { waitFor } from '../support/services.js';
 import { requirePrograms, sshArgs, sshExec, TmuxSession } from '../support/ssh-clients.js';
 
@@ -107,6 +108,28 @@ policy:
     assert.ok(existsSync(dir));
   });
 
+  it('exec with a terminal (ssh -t): runs on a PTY, exit status returns; a held one is gated the same way', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const result = await sshExec(port, 'box', aliceToken, 'test -t 0 && echo on-a-tty; exit 4', ['-tt']).done;
+    assert.equal(result.code, 4, result.stderr);
+    assert.match(result.stdout, /on-a-tty/);
+    const dir = victim('exec-tty');
+    const run = sshExec(port, 'box', aliceToken, `rm -rf ${dir}`, ['-tt']);
+    await waitFor(() => heldId(run.stderr) !== null, 10_000, 'the hold notice on stderr');
+    assert.equal(await decide(heldId(run.stderr) as string, 'approve'), 200);
+    assert.equal((await run.done).code, 0);
+    assert.equal(existsSync(dir), false);
+  });
+
+  it('keyboard-interactive: the token typed at the Airlock prompt logs in', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const args = sshArgs(port, 'box').map((a) => (a === 'PreferredAuthentications=password' ? 'PreferredAuthentications=keyboard-interactive' : a));
+    const run = spawnProgram('sshpass', ['-e', '-P', 'Airlock token', 'ssh', ...args, 'echo via-kbd'], { ...process.env, SSHPASS: aliceToken });
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'via-kbd\n');
+  });
+
   it('refuses a wrong token and an unknown target', async (t) => {
     if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
     const wrong = await sshExec(port, 'box', 'not-a-token', 'true').done;
@@ -186,6 +209,20 @@ policy:
       await tmux.type('read -r answer; echo "got:$answer"', 'Enter');
       await tmux.type('typed-raw', 'Enter');
       await waitFor(async () => /^got:typed-raw$/m.test(await screen()), 10_000, 'the raw input to reach read');
+
+      // Ctrl-C while a program runs reaches it (raw), and the next line is gated again.
+      await tmux.type('clear', 'Enter');
+      await waitFor(async () => /^box:\S*[$#]\s*$/.test((await screen()).trim()), 10_000, 'the prompt on a clear screen');
+      await tmux.type('sleep 30; echo not-interrupted', 'Enter');
+      await waitFor(async () => (await screen()).includes('sleep 30'), 10_000, 'sleep to start');
+      await tmux.type('', 'C-c');
+      await waitFor(async () => /^box:\S*[$#]\s*$/m.test((await screen()).trimEnd().split('\n').at(-1) ?? ''), 10_000, 'the prompt after Ctrl-C');
+      assert.equal(/^not-interrupted$/m.test(await screen()), false);
+
+      // The window size follows the client's.
+      await (tmux as TmuxSession).resize(100, 40);
+      await tmux.type('stty size', 'Enter');
+      await waitFor(async () => /^40 100$/m.test(await screen()), 10_000, 'the new window size');
 
       // Ctrl-U erases what was typed; nothing of it runs.
       await tmux.type(`touch ${join(scratch, 'erased')}`, 'C-u');

@@ -69,6 +69,10 @@ export class TmuxSession {
     return stdout;
   }
 
+  async resize(cols: number, rows: number): Promise<void> {
+    await run('tmux', ['-S', this.socket, 'resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
+  }
+
   async kill(): Promise<void> {
     await run('tmux', ['-S', this.socket, 'kill-server']).catch(() => undefined);
   }

@@ -95,19 +95,29 @@ export class InteractiveShell {
     for (const segment of this.marks.scan(data)) {
       if (segment.kind === 'output') {
         if (!channel.destroyed) channel.write(segment.text);
-      } else if (this.mode === ShellMode.running) {
+      } else if (this.mode !== ShellMode.closed) {
         this.promptReached(segment.cwd);
       }
     }
   }
 
-  /** Bash waits for a command: Airlock owns the line from here, then lets bash print its prompt. */
+  /**
+   * Bash waits for a command: Airlock owns the line from here, then lets bash
+   * print its prompt. A mark seen while Airlock already owns the line (a
+   * program printed one) only releases bash again, which is harmless: the
+   * release line is a comment.
+   */
   private promptReached(cwd: string | null): void {
+    this.pty?.write(this.marks.releaseLine);
+    if (this.mode !== ShellMode.running) {
+      // Which mark was bash's own is not known: relative paths are judged against an unknown directory.
+      this.cwd = null;
+      return;
+    }
     this.mode = ShellMode.line;
     this.cwd = cwd;
     this.editor.reset();
     this.recentRaw = '';
-    this.pty?.write(this.marks.releaseLine);
     const pending = this.typeAhead;
     this.typeAhead = '';
     if (pending) this.lineInput(pending);

@@ -23,7 +23,7 @@ const MAX_LINE_CHARS = 64 * 1024;
 export class LineEditor {
   private lines: string[] = [];
   private current: string[] = [];
-  private escape: 'none' | 'esc' | 'csi' | 'osc' = 'none';
+  private escape: 'none' | 'esc' | 'csi' | 'osc' | 'ss3' = 'none';
 
   /** Feeds one character (a code point); returns what to show and whether a line ended. */
   key(ch: string): EditorEvent | null {
@@ -90,7 +90,9 @@ export class LineEditor {
 
   private skipEscape(ch: string): null {
     if (this.escape === 'esc') {
-      this.escape = ch === '[' ? 'csi' : ch === ']' ? 'osc' : 'none';
+      this.escape = ch === '[' ? 'csi' : ch === ']' ? 'osc' : ch === 'O' ? 'ss3' : 'none';
+    } else if (this.escape === 'ss3') {
+      this.escape = 'none';
     } else if (this.escape === 'csi') {
       if (ch >= '@' && ch <= '~') this.escape = 'none';
     } else if (ch === '\x07' || ch === '\x1b') {

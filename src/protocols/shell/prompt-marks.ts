@@ -30,7 +30,11 @@ export class PromptMarks {
 
   /** Environment for bash: prompt hooks (echo off while Airlock owns the line, on while a command runs). */
   hooks(target: string): Record<string, string> {
-    const sync = `while IFS= read -r __airlock_line && [ "$__airlock_line" != ${this.nonce} ]; do :; done; unset __airlock_line`;
+    // Ctrl-C and Ctrl-D typed raw in the window before Airlock sees the mark must not end the wait:
+    // SIGINT is ignored while waiting and end-of-file is read past (a vanished terminal ends the shell).
+    const sync =
+      `trap '' INT; __airlock_eof=0; while :; do if IFS= read -r __airlock_line; then [ "$__airlock_line" = '${this.releaseText}' ] && break; ` +
+      `else __airlock_eof=$((__airlock_eof + 1)); [ "$__airlock_eof" -ge 1000 ] && exit 1; fi; done; trap - INT; unset __airlock_line __airlock_eof`;
     return {
       PROMPT_COMMAND: `stty -echo 2>/dev/null; printf '\\033]133;A;airlock=${this.nonce};cwd=%s\\007' "\${PWD//[[:cntrl:]]/?}"; ${sync}`,
       PS0: '$(stty echo 2>/dev/null)',
@@ -39,9 +43,17 @@ export class PromptMarks {
     };
   }
 
-  /** The line Airlock writes to release bash's prompt (the leading newline ends any partial line typed ahead). */
+  /**
+   * The line Airlock writes to release bash's prompt: the leading newline ends
+   * any partial line typed ahead, and it is a comment, so should bash ever read
+   * it as a command line it does nothing.
+   */
   get releaseLine(): string {
-    return `\n${this.nonce}\n`;
+    return `\n${this.releaseText}\n`;
+  }
+
+  private get releaseText(): string {
+    return `# airlock ${this.nonce}`;
   }
 
   /** Splits output into text and prompt points; a mark split across chunks is held back until complete. */
