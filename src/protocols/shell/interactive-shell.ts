@@ -93,17 +93,31 @@ export class InteractiveShell {
   private output(data: string): void {
     const { channel } = this.init;
     for (const segment of this.marks.scan(data)) {
-      if (segment.kind === 'output') {
-        if (!channel.destroyed) channel.write(segment.text);
-      } else if (this.mode !== ShellMode.closed) {
-        this.promptReached(segment.cwd);
+      if (this.mode === ShellMode.closed) {
+        if (segment.kind === 'output' && !channel.destroyed) channel.write(segment.text);
+        continue;
+      }
+      switch (segment.kind) {
+        case 'output':
+          if (!channel.destroyed) channel.write(segment.text);
+          break;
+        case 'prompt':
+          this.promptReached(segment.cwd);
+          break;
+        case 'typed':
+          // A line typed while a program ran that it did not read: offered at the prompt, checked like any other.
+          this.keepTypeAhead(`${segment.line}\r`);
+          break;
+        case 'ready':
+          this.replayTypeAhead();
+          break;
       }
     }
   }
 
   /**
    * Bash waits for a command: Airlock owns the line from here, then lets bash
-   * print its prompt. A mark seen while Airlock already owns the line (a
+   * print its prompt (keys typed ahead are replayed once it is on screen). A mark seen while Airlock already owns the line (a
    * program printed one) only releases bash again, which is harmless: the
    * release line is a comment.
    */
@@ -118,9 +132,14 @@ export class InteractiveShell {
     this.cwd = cwd;
     this.editor.reset();
     this.recentRaw = '';
+  }
+
+  /** Bash's prompt is on screen: what was typed ahead is edited and checked as if typed now. */
+  private replayTypeAhead(): void {
+    if (this.mode !== ShellMode.line || !this.typeAhead) return;
     const pending = this.typeAhead;
     this.typeAhead = '';
-    if (pending) this.lineInput(pending);
+    this.lineInput(pending);
   }
 
   private input(data: string): void {

@@ -56,7 +56,10 @@ export function createShellGateway(init: ShellGatewayInit): ShellGateway {
       }),
     close: (reason = 'airlock is shutting down') =>
       new Promise((resolve) => {
-        for (const connection of connections) connection.terminate(reason);
+        // Verdicts given just before (held commands denied at shutdown) reach their clients first.
+        setImmediate(() => {
+          for (const connection of connections) connection.terminate(reason);
+        });
         server.close(() => resolve());
         // Connections end shortly after being told; the listener closes when they have.
         setTimeout(resolve, 2000).unref();

@@ -67,20 +67,32 @@ describe('shell prompt marks', () => {
 
   it('the release line is a bash comment (inert should bash ever read it as a command)', () => {
     const marks = new PromptMarks(NONCE);
-    const result = spawnSync('bash', ['--noprofile', '--norc', '-c', `${marks.releaseLine.trim()}\necho after`], { encoding: 'utf8' });
+    const result = spawnSync('bash', ['--noprofile', '--norc', '-c', `${marks.releaseLine.replace('\x15', '').trim()}\necho after`], { encoding: 'utf8' });
     assert.equal(result.stdout, 'after\n');
   });
 
-  it('the hooks make bash print the mark with its cwd and wait for the nonce line', () => {
+  it('the hooks make bash print the mark with its cwd, hand back lines typed ahead, and wait for the release line', () => {
     const marks = new PromptMarks(NONCE);
     const hooks = marks.hooks('box');
     const result = spawnSync('bash', ['--noprofile', '--norc', '-c', 'cd /tmp && eval "$PROMPT_COMMAND" && echo released'], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...hooks },
-      // Keys typed ahead, a bare nonce and an end-of-file before the release line are all read past.
-      input: `typed ahead\n${NONCE}\n\x04${marks.releaseLine}`,
+      // Keys typed ahead (one with an escape sequence), a bare nonce, then the release after junk on the same line.
+      input: `typed ahead\nls \x1b[A-l\n${NONCE}\njunk${marks.releaseLine}`,
       encoding: 'utf8',
     });
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(joined(marks.scan(result.stdout)), [{ kind: 'prompt', cwd: '/tmp' }, { kind: 'output', text: 'released\n' }]);
+    assert.deepEqual(joined(marks.scan(result.stdout)), [
+      { kind: 'prompt', cwd: '/tmp' },
+      { kind: 'typed', line: 'typed ahead' },
+      { kind: 'typed', line: 'ls [A-l' },
+      { kind: 'typed', line: NONCE },
+      { kind: 'output', text: 'released\n' },
+    ]);
+  });
+
+  it('the prompt ends with the ready mark', () => {
+    const marks = new PromptMarks(NONCE);
+    const ps1 = marks.hooks('box')['PS1'] as string;
+    assert.deepEqual(joined(marks.scan(`${ps1.replace('\\w', '/srv').replace('\\$', '$')}`)), [{ kind: 'output', text: 'box:/srv$ ' }, { kind: 'ready' }]);
   });
 });
