@@ -311,6 +311,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     }
 
     let shell: ListenAddressInfo | null = null;
+    let shellFingerprint: string | null = null;
     const shellTargets = config.targets.filter((t): t is ShellTargetConfig => t.protocol === 'shell');
     if (config.shell.enabled && shellTargets.length > 0) {
       // ssh2 and the PTY package load only when shell targets are served.
@@ -329,11 +330,12 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         publicUrl,
       });
       shell = await gateway.listen();
+      shellFingerprint = hostKey.fingerprint;
       cleanups.push(() => gateway.close());
       logger.info({ address: `${shell.host}:${shell.port}`, targets: shellTargets.map((t) => t.name), fingerprint: hostKey.fingerprint }, `SSH gateway listening on ${shell.host}:${shell.port}, host key ${hostKey.fingerprint}`);
     }
 
-    connectInfo = describeTargets(config, { publicUrl, postgres, http });
+    connectInfo = describeTargets(config, { publicUrl, postgres, http, shell: shell && shellFingerprint ? { ...shell, fingerprint: shellFingerprint } : null });
     startupComplete = true;
     // The other channel implementations load after start, off the path to ready, so a reload may enable them at once.
     setImmediate(() => {
@@ -435,7 +437,10 @@ function withAllChannels(config: AirlockConfig): AirlockConfig {
  * How engineers reach each target: the host of the public URL (what they
  * already use for the control API) and the port each listener bound.
  */
-function describeTargets(config: AirlockConfig, bound: { readonly publicUrl: string; readonly postgres: ListenAddressInfo | null; readonly http: ListenAddressInfo | null }): TargetConnectInfo[] {
+function describeTargets(
+  config: AirlockConfig,
+  bound: { readonly publicUrl: string; readonly postgres: ListenAddressInfo | null; readonly http: ListenAddressInfo | null; readonly shell: (ListenAddressInfo & { readonly fingerprint: string }) | null },
+): TargetConnectInfo[] {
   const host = new URL(bound.publicUrl).hostname.replace(/^\[|\]$/g, '');
   const out: TargetConnectInfo[] = [];
   for (const target of config.targets) {
@@ -448,7 +453,10 @@ function describeTargets(config: AirlockConfig, bound: { readonly publicUrl: str
       const viaHost = target.hosts[0];
       const prefix = target.path_prefix?.replace(/\/+$/, '') ?? '';
       out.push({ name: target.name, protocol: 'http', ...description, url: `${scheme}://${viaHost ?? host}:${bound.http.port}${viaHost ? '' : prefix}` });
-    } else if (target.protocol === 'shell') out.push({ name: target.name, protocol: 'shell', ...description });
+    } else if (target.protocol === 'shell') {
+      const ssh = bound.shell ? { host, port: bound.shell.port, host_key_fingerprint: bound.shell.fingerprint } : {};
+      out.push({ name: target.name, protocol: 'shell', ...description, ...ssh });
+    }
   }
   return out;
 }

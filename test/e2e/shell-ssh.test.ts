@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestAirlock } from '../support/airlock-instance.js';
 import { spawnProgram } from '../support/pg-clients.js';
+import { loadOrCreateHostKey } from '../../src/protocols/shell/host-key.js';
 import { waitFor } from '../support/services.js';
 import { requirePrograms, sshArgs, sshExec, TmuxSession } from '../support/ssh-clients.js';
 
@@ -123,6 +124,13 @@ policy:
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'via-kbd\n');
+  });
+
+  it('GET /v1/targets says where to ssh and which host key to expect (the one ssh sees)', async () => {
+    const response = await fetch(`${airlock.url}/v1/targets`, { headers: { authorization: `Bearer ${aliceToken}` } });
+    const { targets } = (await response.json()) as { targets: Array<Record<string, unknown>> };
+    const box = targets.find((x) => x['name'] === 'box');
+    assert.deepEqual(box, { name: 'box', protocol: 'shell', host: '127.0.0.1', port, host_key_fingerprint: loadOrCreateHostKey(airlock.dataDir).fingerprint });
   });
 
   it('refuses a wrong token and an unknown target', async (t) => {
