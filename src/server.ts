@@ -11,7 +11,7 @@ import { hasChannelModules, loadChannelModules, type ChannelModules } from './ap
 import { attachAuditLog, createAuditLog } from './audit/audit-log.js';
 import { EventBus } from './audit/events.js';
 import { createSqlClassifier } from './classifiers/sql/index.js';
-import type { AirlockConfig, HttpTargetConfig, PostgresTargetConfig } from './config/schema.js';
+import type { AirlockConfig, HttpTargetConfig, PostgresTargetConfig, ShellTargetConfig } from './config/schema.js';
 import { approvalRoutes } from './control/approval-routes.js';
 import { webRoutes } from './control/web-routes.js';
 import { createControlServer, type ControlRoutes } from './control/control-server.js';
@@ -75,6 +75,8 @@ export interface AirlockServer {
   readonly control: ListenAddressInfo;
   readonly postgres: ListenAddressInfo | null;
   readonly http: ListenAddressInfo | null;
+  /** The SSH gateway of shell targets, when enabled. */
+  readonly shell: ListenAddressInfo | null;
   /** Applies a new, already validated config: policy and channels; listeners stay. */
   /**
    * Applies a new configuration's policy, risk and channels. Throws
@@ -336,11 +338,32 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       logger.info({ address: `${listening.host}:${listening.port}`, targets: served.map((t) => t.name) }, `HTTP proxy listening on ${config.http.tls.enabled ? 'https' : 'http'}://${listening.host}:${listening.port}`);
     }
 
-    const unserved = config.targets.filter((t) => t.protocol === 'shell');
-    if (unserved.length > 0 || config.shell.enabled) {
-      logger.warn({ targets: unserved.map((t) => t.name) }, 'shell targets are accepted in the config but not served by this version');
+    let shell: ListenAddressInfo | null = null;
+    let shellFingerprint: string | null = null;
+    const shellTargets = config.targets.filter((t): t is ShellTargetConfig => t.protocol === 'shell');
+    if (config.shell.enabled && shellTargets.length > 0) {
+      // ssh2 and the PTY package load only when shell targets are served.
+      const { createShellGateway, loadOrCreateHostKey } = await import('./protocols/shell/index.js');
+      const { createShellClassifier } = await import('./classifiers/shell/index.js');
+      const hostKey = loadOrCreateHostKey(dataDir, config.shell.host_key_file);
+      const gateway = createShellGateway({
+        config: config.shell,
+        targets: shellTargets,
+        gate,
+        // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
+        classifier: createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) }),
+        sessions,
+        hostKey,
+        logger: logger.child({ component: 'shell' }),
+        publicUrl,
+      });
+      shell = await gateway.listen();
+      shellFingerprint = hostKey.fingerprint;
+      cleanups.push(() => gateway.close());
+      logger.info({ address: `${shell.host}:${shell.port}`, targets: shellTargets.map((t) => t.name), fingerprint: hostKey.fingerprint }, `SSH gateway listening on ${shell.host}:${shell.port}, host key ${hostKey.fingerprint}`);
     }
-    connectInfo = describeTargets(config, { publicUrl, postgres, http });
+
+    connectInfo = describeTargets(config, { publicUrl, postgres, http, shell: shell && shellFingerprint ? { ...shell, fingerprint: shellFingerprint } : null });
     startupComplete = true;
     // The other channel implementations load after start, off the path to ready, so a reload may enable them at once.
     setImmediate(() => {
@@ -365,6 +388,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       control: controlAddress,
       postgres,
       http,
+      shell,
       reload(next, reloadOptions = {}) {
         // A truncated or half-written file must not silently drop what the running config enforces.
         const refusals = reloadOptions.force ? [] : reloadRefusals(current, next);
@@ -441,7 +465,10 @@ function withAllChannels(config: AirlockConfig): AirlockConfig {
  * How engineers reach each target: the host of the public URL (what they
  * already use for the control API) and the port each listener bound.
  */
-function describeTargets(config: AirlockConfig, bound: { readonly publicUrl: string; readonly postgres: ListenAddressInfo | null; readonly http: ListenAddressInfo | null }): TargetConnectInfo[] {
+function describeTargets(
+  config: AirlockConfig,
+  bound: { readonly publicUrl: string; readonly postgres: ListenAddressInfo | null; readonly http: ListenAddressInfo | null; readonly shell: (ListenAddressInfo & { readonly fingerprint: string }) | null },
+): TargetConnectInfo[] {
   const host = new URL(bound.publicUrl).hostname.replace(/^\[|\]$/g, '');
   const out: TargetConnectInfo[] = [];
   for (const target of config.targets) {
@@ -454,7 +481,10 @@ function describeTargets(config: AirlockConfig, bound: { readonly publicUrl: str
       const viaHost = target.hosts[0];
       const prefix = target.path_prefix?.replace(/\/+$/, '') ?? '';
       out.push({ name: target.name, protocol: 'http', ...description, url: `${scheme}://${viaHost ?? host}:${bound.http.port}${viaHost ? '' : prefix}` });
-    } else if (target.protocol === 'shell') out.push({ name: target.name, protocol: 'shell', ...description });
+    } else if (target.protocol === 'shell') {
+      const ssh = bound.shell ? { host, port: bound.shell.port, host_key_fingerprint: bound.shell.fingerprint } : {};
+      out.push({ name: target.name, protocol: 'shell', ...description, ...ssh });
+    }
   }
   return out;
 }

@@ -6,7 +6,15 @@ import { requirePrincipal } from './request-principal.js';
 export type TargetConnectInfo =
   | { readonly name: string; readonly protocol: 'postgres'; readonly description?: string; readonly host: string; readonly port: number; readonly sslmode: 'disable' | 'require' }
   | { readonly name: string; readonly protocol: 'http'; readonly description?: string; readonly url: string }
-  | { readonly name: string; readonly protocol: 'shell'; readonly description?: string };
+  | {
+      readonly name: string;
+      readonly protocol: 'shell';
+      readonly description?: string;
+      /** Where `ssh -p PORT NAME@HOST` reaches it, and the host key fingerprint to expect; absent when the SSH gateway is off. */
+      readonly host?: string;
+      readonly port?: number;
+      readonly host_key_fingerprint?: string;
+    };
 
 /**
  * GET /v1/targets: the targets and how to reach each through Airlock (any

@@ -57,5 +57,7 @@ export const shellListenerSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
     listen: listenAddress('127.0.0.1:8022'),
+    host_key_file: z.string().optional().describe('SSH host private key (OpenSSH or PEM); default: an ed25519 key generated under data_dir on first start.'),
+    notice_interval: duration('15s').describe('How often a held command repeats its waiting line.'),
   })
   .prefault({});

@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import { InternalError } from '../../errors.js';
+import type { ShellClassifier } from '../../classifiers/shell/index.js';
+import type { Gate } from '../../gate/gate.js';
+import type { HoldNotice } from '../../gate/hold-notice.js';
+import type { Verdict } from '../../gate/verdict.js';
+import { denyVerdict } from '../../gate/verdicts.js';
+import { createAction } from '../../model/action.js';
+import type { Principal } from '../../model/principal.js';
+import { heldLines, waitingLine } from './hold-lines.js';
+
+/** Where a session shows that its command is held (stderr of an exec, the terminal of a shell). */
+export interface HoldDisplay {
+  held(lines: readonly string[]): void;
+  /** The live waiting line, repeated every notice interval. */
+  waiting(line: string): void;
+  /** The verdict arrived. */
+  ended(): void;
+}
+
+export interface CommandGateInit {
+  readonly gate: Gate;
+  readonly classifier: ShellClassifier;
+  readonly principal: Principal;
+  readonly target: string;
+  readonly sessionId: string;
+  readonly source: string;
+  readonly logger: Logger;
+  readonly noticeIntervalMs: number;
+  readonly publicUrl?: string;
+}
+
+/**
+ * A shell session's bridge to the Gate: classifies a command line exactly as
+ * bash will receive it, asks the Gate, and while it is held keeps the client
+ * told. Aborting the signal (Ctrl-C, disconnect) withdraws it. The Gate
+ * decides; this only asks and waits.
+ */
+export class CommandGate {
+  constructor(private readonly init: CommandGateInit) {}
+
+  async check(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal): Promise<Verdict> {
+    const { gate, classifier, principal, target, sessionId, source, logger } = this.init;
+    const classification = classifier.classifyIn(command, cwd);
+    const action = createAction({ principal, protocol: 'shell', target, sessionId, source, command, classification });
+    const now = gate.checkNow?.(action);
+    if (now !== undefined) return now;
+    let timer: NodeJS.Timeout | null = null;
+    let held = false;
+    const onHold = (notice: HoldNotice): void => {
+      if (signal.aborted) return;
+      held = true;
+      logger.info({ approvalId: notice.approvalId, actionId: action.id }, 'shell command held');
+      display.held(heldLines(notice, command, this.init.publicUrl));
+      const startedAt = Date.now();
+      display.waiting(waitingLine(notice, startedAt, startedAt));
+      if (this.init.noticeIntervalMs > 0) {
+        timer = setInterval(() => display.waiting(waitingLine(notice, startedAt, Date.now())), this.init.noticeIntervalMs);
+        timer.unref();
+      }
+    };
+    try {
+      return await gate.check(action, { signal, onHold });
+    } catch (err) {
+      // The gate never rejects by contract; if it does, fail closed.
+      logger.error({ err, actionId: action.id }, 'gate check failed; refusing the command');
+      return denyVerdict({ risk: 'critical', requirement: 'deny', path: 'error', rules: [], reason: 'internal error', error: new InternalError('internal error') });
+    } finally {
+      if (timer) clearInterval(timer);
+      if (held) display.ended();
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Logger } from 'pino';
+import type { ServerChannel } from 'ssh2';
+import type { ShellTargetConfig } from '../../config/schema.js';
+import type { CommandGate, HoldDisplay } from './command-gate.js';
+import { deniedLine } from './hold-lines.js';
+import { type ProgramExit, PtyProcess, type TerminalInfo } from './pty-process.js';
+import { execSpec } from './target-process.js';
+
+/** Exit status of a command Airlock refused to run (bash's "cannot execute"). */
+export const DENIED_EXIT_STATUS = 126;
+
+export interface ExecRequestInit {
+  readonly channel: ServerChannel;
+  readonly command: string;
+  readonly target: ShellTargetConfig;
+  /** Set when the client asked for a PTY (`ssh -t`). */
+  readonly terminal: TerminalInfo | null;
+  readonly gate: CommandGate;
+  readonly logger: Logger;
+}
+
+/**
+ * One exec request (`ssh target@airlock 'cmd'`): the whole command is
+ * classified and decided before anything starts; then it runs once as the
+ * target's program with `-c`, and its real exit status goes back. Nothing
+ * the client sends reaches a program before the verdict.
+ */
+export class ExecRequest {
+  private readonly controller = new AbortController();
+  private child: ChildProcess | null = null;
+  private pty: PtyProcess | null = null;
+  private finished = false;
+
+  constructor(private readonly init: ExecRequestInit) {
+    init.channel.on('close', () => this.abort('the client disconnected'));
+  }
+
+  async run(): Promise<void> {
+    const { channel, command, gate, logger, terminal } = this.init;
+    // Input that arrives while the command is decided waits in the channel (backpressure).
+    channel.pause();
+    const nl = terminal ? '\r\n' : '\n';
+    const display: HoldDisplay = {
+      held: (lines) => this.stderr(lines.map((l) => l + nl).join('')),
+      waiting: (line) => this.stderr(line + nl),
+      ended: () => undefined,
+    };
+    const verdict = await gate.check(command, null, display, this.controller.signal);
+    if (this.finished) return;
+    if (!verdict.allowed) {
+      logger.info({ path: verdict.path, approvalId: verdict.approvalId }, 'shell exec refused');
+      this.stderr(deniedLine(verdict) + nl);
+      return this.finish({ code: DENIED_EXIT_STATUS, signal: null });
+    }
+    const exit = await (terminal ? this.runOnPty(terminal) : this.runPiped());
+    this.finish(exit);
+  }
+
+  /** A window change from the client (only meaningful with a PTY). */
+  resize(cols: number, rows: number): void {
+    this.pty?.resize(cols, rows);
+  }
+
+  /** Revocation or shutdown: withdraw what is held, stop what runs, say why. */
+  terminate(reason: string): void {
+    if (this.finished) return;
+    this.stderr(`airlock: ${reason}${this.init.terminal ? '\r\n' : '\n'}`);
+    this.abort(reason);
+    if (!this.child && !this.pty) this.finish({ code: null, signal: 'HUP' });
+  }
+
+  private abort(reason: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
+    this.child?.kill('SIGHUP');
+    this.pty?.kill('SIGHUP');
+  }
+
+  private runPiped(): Promise<ProgramExit> {
+    const { channel, command, target } = this.init;
+    const spec = execSpec(target, command);
+    return new Promise((resolve) => {
+      const child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: { ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      this.child = child;
+      child.stdout.pipe(channel, { end: false });
+      child.stderr.pipe(channel.stderr, { end: false });
+      channel.pipe(child.stdin);
+      child.stdin.on('error', () => undefined);
+      child.on('error', (err) => {
+        this.stderr(`airlock: cannot start ${spec.file}: ${err.message}\n`);
+        resolve({ code: 127, signal: null });
+      });
+      child.on('close', (code, signal) => resolve({ code, signal: signal ? signal.replace(/^SIG/, '') : null }));
+      channel.resume();
+    });
+  }
+
+  private async runOnPty(terminal: TerminalInfo): Promise<ProgramExit> {
+    const { channel, command, target } = this.init;
+    const pty = new PtyProcess(execSpec(target, command, terminal.term), terminal, (data) => channel.write(data));
+    this.pty = pty;
+    channel.on('data', (data: Buffer) => pty.write(data.toString('utf8')));
+    channel.resume();
+    return pty.exited;
+  }
+
+  private stderr(text: string): void {
+    if (!this.init.channel.destroyed) this.init.channel.stderr.write(text);
+  }
+
+  private finish(exit: ProgramExit): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { channel } = this.init;
+    if (channel.destroyed) return;
+    if (exit.signal) channel.exit(exit.signal, false, '');
+    else channel.exit(exit.code ?? 1);
+    channel.end();
+  }
+}

@@ -1,0 +1,248 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { Logger } from 'pino';
+import type { ServerChannel } from 'ssh2';
+import type { ShellClassifier } from '../../classifiers/shell/index.js';
+import type { ShellTargetConfig } from '../../config/schema.js';
+import type { CommandGate, HoldDisplay } from './command-gate.js';
+import { deniedLine } from './hold-lines.js';
+import { CONTINUATION_PROMPT, LineEditor } from './line-editor.js';
+import { PromptMarks } from './prompt-marks.js';
+import { PtyProcess, type TerminalInfo } from './pty-process.js';
+import { interactiveSpec } from './target-process.js';
+
+/**
+ * Who owns the keyboard:
+ * - running: a program runs (or bash is about to print its prompt); keys pass through raw;
+ * - line: bash waits at its prompt; Airlock edits the line;
+ * - deciding: a finished line is with the Gate; Ctrl-C withdraws it, other keys wait;
+ * - closed: the program exited or the session ended.
+ */
+export const ShellMode = { running: 'running', line: 'line', deciding: 'deciding', closed: 'closed' } as const;
+export type ShellMode = (typeof ShellMode)[keyof typeof ShellMode];
+
+/** Keys typed ahead of Airlock's prompt are kept up to this many characters. */
+const MAX_TYPE_AHEAD = 64 * 1024;
+
+export interface InteractiveShellInit {
+  readonly channel: ServerChannel;
+  readonly target: ShellTargetConfig;
+  readonly terminal: TerminalInfo;
+  readonly gate: CommandGate;
+  readonly classifier: ShellClassifier;
+  readonly logger: Logger;
+}
+
+/**
+ * An interactive shell (`ssh -t target@airlock`): bash on a PTY with its line
+ * editor off. While bash waits at its prompt (known from the OSC 133 mark it
+ * prints), Airlock collects the line, and only a complete line the Gate
+ * allowed is written to bash. While a program runs, keys pass through raw.
+ */
+export class InteractiveShell {
+  private mode: ShellMode = ShellMode.running;
+  private readonly marks = new PromptMarks();
+  private readonly editor = new LineEditor();
+  private readonly decoder = new StringDecoder('utf8');
+  private pty: PtyProcess | null = null;
+  private cwd: string | null = null;
+  private typeAhead = '';
+  private recentRaw = '';
+  private controller = new AbortController();
+
+  constructor(private readonly init: InteractiveShellInit) {}
+
+  get currentMode(): ShellMode {
+    return this.mode;
+  }
+
+  start(): void {
+    const { channel, target, terminal } = this.init;
+    const pty = new PtyProcess(interactiveSpec(target, this.marks.hooks(target.name), terminal.term), terminal, (data) => this.output(data));
+    this.pty = pty;
+    channel.on('data', (data: Buffer) => this.input(this.decoder.write(data)));
+    channel.on('close', () => this.close('the client disconnected'));
+    void pty.exited.then((exit) => {
+      const rest = this.marks.flush();
+      if (rest && !channel.destroyed) channel.write(rest);
+      this.mode = ShellMode.closed;
+      this.controller.abort(new Error('the shell exited'));
+      if (channel.destroyed) return;
+      if (exit.signal) channel.exit(exit.signal, false, '');
+      else channel.exit(exit.code ?? 0);
+      channel.end();
+    });
+  }
+
+  resize(cols: number, rows: number): void {
+    this.pty?.resize(cols, rows);
+  }
+
+  /** Revocation or shutdown: say why, withdraw what is held, end the shell. */
+  terminate(reason: string): void {
+    if (this.mode === ShellMode.closed) return;
+    if (!this.init.channel.destroyed) this.init.channel.write(`\r\nairlock: ${reason}\r\n`);
+    this.close(reason);
+  }
+
+  private close(reason: string): void {
+    this.mode = ShellMode.closed;
+    this.controller.abort(new Error(reason));
+    this.pty?.kill('SIGHUP');
+  }
+
+  private output(data: string): void {
+    const { channel } = this.init;
+    for (const segment of this.marks.scan(data)) {
+      if (this.mode === ShellMode.closed) {
+        if (segment.kind === 'output' && !channel.destroyed) channel.write(segment.text);
+        continue;
+      }
+      switch (segment.kind) {
+        case 'output':
+          if (!channel.destroyed) channel.write(segment.text);
+          break;
+        case 'prompt':
+          this.promptReached(segment.cwd);
+          break;
+        case 'typed':
+          // A line typed while a program ran that it did not read: offered at the prompt, checked like any other.
+          this.keepTypeAhead(`${segment.line}\r`);
+          break;
+        case 'ready':
+          this.replayTypeAhead();
+          break;
+      }
+    }
+  }
+
+  /**
+   * Bash waits for a command: Airlock owns the line from here, then lets bash
+   * print its prompt (keys typed ahead are replayed once it is on screen). A mark seen while Airlock already owns the line (a
+   * program printed one) only releases bash again, which is harmless: the
+   * release line is a comment.
+   */
+  private promptReached(cwd: string | null): void {
+    this.pty?.write(this.marks.releaseLine);
+    if (this.mode !== ShellMode.running) {
+      // Which mark was bash's own is not known: relative paths are judged against an unknown directory.
+      this.cwd = null;
+      return;
+    }
+    this.mode = ShellMode.line;
+    this.cwd = cwd;
+    this.editor.reset();
+    this.recentRaw = '';
+  }
+
+  /** Bash's prompt is on screen: what was typed ahead is edited and checked as if typed now. */
+  private replayTypeAhead(): void {
+    if (this.mode !== ShellMode.line || !this.typeAhead) return;
+    const pending = this.typeAhead;
+    this.typeAhead = '';
+    this.lineInput(pending);
+  }
+
+  private input(data: string): void {
+    switch (this.mode) {
+      case ShellMode.running:
+        return this.rawInput(data);
+      case ShellMode.line:
+        return this.lineInput(data);
+      case ShellMode.deciding:
+        if (data.includes('\x03')) this.controller.abort(new Error('withdrawn with Ctrl-C'));
+        else this.keepTypeAhead(data);
+        return;
+      case ShellMode.closed:
+        return;
+    }
+  }
+
+  private rawInput(data: string): void {
+    // Only Airlock may release bash's prompt: input that would spell the release nonce is dropped.
+    if (this.marks.spellsNonce(this.recentRaw, data)) {
+      this.init.channel.write('\x07');
+      return;
+    }
+    this.recentRaw = (this.recentRaw + data).slice(-this.marks.nonce.length);
+    this.pty?.write(data);
+  }
+
+  private keepTypeAhead(data: string): void {
+    if (this.typeAhead.length + data.length <= MAX_TYPE_AHEAD) this.typeAhead += data;
+  }
+
+  private lineInput(data: string): void {
+    const chars = Array.from(data);
+    for (let i = 0; i < chars.length; i++) {
+      if (this.mode !== ShellMode.line) {
+        this.keepTypeAhead(chars.slice(i).join(''));
+        return;
+      }
+      const event = this.editor.key(chars[i] as string);
+      if (!event) continue;
+      switch (event.kind) {
+        case 'echo':
+          this.write(event.text);
+          break;
+        case 'interrupt':
+          this.write('^C\r\n');
+          this.freshPrompt();
+          break;
+        case 'eof':
+          this.mode = ShellMode.running;
+          this.pty?.write('\x04');
+          break;
+        case 'enter':
+          this.enter(event.text);
+          break;
+      }
+    }
+  }
+
+  private enter(text: string): void {
+    const completeness = this.init.classifier.completeness(text);
+    if (completeness === 'incomplete') {
+      this.editor.continueLine();
+      this.write(`\r\n${CONTINUATION_PROMPT}`);
+      return;
+    }
+    this.write('\r\n');
+    this.editor.reset();
+    if (text.trim() === '') return this.freshPrompt();
+    if (completeness === 'invalid') {
+      this.write('airlock: bash cannot parse this line; nothing was run\r\n');
+      return this.freshPrompt();
+    }
+    this.mode = ShellMode.deciding;
+    void this.decide(text);
+  }
+
+  private async decide(command: string): Promise<void> {
+    const display: HoldDisplay = {
+      held: (lines) => this.write(lines.map((l) => `${l}\r\n`).join('')),
+      waiting: (line) => this.write(`\r\x1b[K${line}`),
+      ended: () => this.write('\r\x1b[K'),
+    };
+    const verdict = await this.init.gate.check(command, this.cwd, display, this.controller.signal);
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    if (this.mode !== ShellMode.deciding) return;
+    if (verdict.allowed) {
+      this.mode = ShellMode.running;
+      this.pty?.write(`${command}\n`);
+      return;
+    }
+    this.init.logger.info({ path: verdict.path, approvalId: verdict.approvalId }, 'shell command refused');
+    this.write(verdict.path === 'cancel' ? 'airlock: withdrawn; nothing was run\r\n' : `${deniedLine(verdict)}\r\n`);
+    this.freshPrompt();
+  }
+
+  /** An empty line to bash: it prints a new prompt (and its mark), nothing runs. */
+  private freshPrompt(): void {
+    this.mode = ShellMode.running;
+    this.pty?.write('\n');
+  }
+
+  private write(text: string): void {
+    if (!this.init.channel.destroyed) this.init.channel.write(text);
+  }
+}
