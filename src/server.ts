@@ -39,6 +39,7 @@ import { ConfigInvalidError } from './errors.js';
 import { createStore } from './store/create-store.js';
 import { StoreErrorReporter } from './store/store-error-reporter.js';
 import { BypassRules, Revocations, RiskAdmission, RiskSignals } from './risk/index.js';
+import { withRevocationCheck } from './risk/admitted-verifier.js';
 import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
 import { targetRoutes, type TargetConnectInfo } from './control/target-routes.js';
@@ -182,6 +183,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       auditAllowedLowRisk: config.audit.include_allowed,
     });
 
+    // Control API calls are refused for revoked subjects, devices and tokens, as sessions are.
+    const controlVerifier = withRevocationCheck(verifier, admission);
     let connectInfo: readonly TargetConnectInfo[] = [];
     const routes: ControlRoutes[] = [
       healthRoutes({
@@ -197,11 +200,11 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         },
         metrics: () => metrics.render(),
       }),
-      approvalRoutes({ broker, verifier, clock, adminGroups: config.control.admin_groups }),
+      approvalRoutes({ broker, verifier: controlVerifier, clock, adminGroups: config.control.admin_groups }),
       webRoutes({ signIn: config.identity.login?.web_client_id !== undefined, tokenForm: config.control.web_token_form ?? config.identity.login?.web_client_id === undefined }),
-      revocationRoutes({ revocations, verifier, adminGroups: config.control.admin_groups }),
-      riskRoutes({ store, signals, revocations, clock, verifier, adminGroups: config.control.admin_groups }),
-      targetRoutes({ verifier, targets: () => connectInfo }),
+      revocationRoutes({ revocations, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
+      riskRoutes({ store, signals, revocations, clock, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
+      targetRoutes({ verifier: controlVerifier, targets: () => connectInfo }),
       ...(config.identity.login?.web_client_id
         ? [
             webSignInRoutes({
@@ -241,7 +244,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       const totpRoutes = createTotpRoutes(totp, { adminGroups: config.control.admin_groups });
       const stepUp = createStepUpRoute({ totp, grants, key: stepUpKey!, grantTtlMs: config.step_up.grant_ttl, grantMaxRisk: config.step_up.grant_max_risk, clock });
       routes.push(
-        identityRoutes(verifier, {
+        identityRoutes(controlVerifier, {
           '/v1/totp': { method: 'GET', handler: totpRoutes.status },
           '/v1/totp/enroll': { method: 'POST', handler: totpRoutes.enroll },
           '/v1/totp/activate': { method: 'POST', handler: totpRoutes.activate },

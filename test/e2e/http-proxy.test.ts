@@ -282,6 +282,10 @@ policy:
     assert.ok(Date.now() - started < 1500, 'closed within a second of the revocation');
     const refused = await fetch(`${base}/items`, { headers: { authorization: `Bearer ${dave}` } });
     assert.equal(refused.status, 403);
+    // The control API refuses the revoked subject too (the approval pages and the CLI stop working).
+    const control = await fetch(`${airlock.url}/v1/approvals?status=pending`, { headers: { authorization: `Bearer ${dave}` } });
+    assert.equal(control.status, 403);
+    assert.equal(((await control.json()) as { code: string }).code, 'AIRLOCK_REVOKED');
   });
 
   it('leaves no upstream socket behind when the client aborts a forwarded request', async () => {
