@@ -26,7 +26,9 @@ export type ClassifiedRequest = { ok: true; command: string; classification: Cla
 const DEFAULT_METHOD_RISK: Readonly<Record<string, RiskLevel>> = { GET: 'low', HEAD: 'low', OPTIONS: 'low', POST: 'medium', PUT: 'medium', PATCH: 'medium', DELETE: 'high' };
 const PROFILES: Readonly<Record<ProfileName, RequestProfile | null>> = { generic: null, kubernetes: kubernetesProfile, elasticsearch: elasticsearchProfile, graphql: graphqlProfile };
 /** Headers every client sends: flags of them would only be noise in the audit. */
-const UNREMARKABLE_HEADERS = new Set(['accept', 'accept-encoding', 'accept-language', 'user-agent', 'cache-control', 'pragma', 'referer', 'origin', 'dnt', 'priority', 'expect', 'if-none-match', 'if-modified-since', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'upgrade-insecure-requests', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'prefer']);
+const UNREMARKABLE_HEADERS = new Set(['accept', 'accept-encoding', 'accept-language', 'user-agent', 'cache-control', 'pragma', 'referer', 'origin', 'dnt', 'priority', 'expect', 'if-none-match', 'if-modified-since', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'upgrade-insecure-requests', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'prefer',
+  // Tracing and correlation ids: unique per request, so as flags they would only defeat the classification cache and bloat the audit.
+  'traceparent', 'tracestate', 'baggage', 'x-request-id', 'x-correlation-id', 'x-amzn-trace-id', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'b3', 'sentry-trace', 'x-cloud-trace-context']);
 const MAX_HEADER_FLAG_VALUE = 200;
 
 /**

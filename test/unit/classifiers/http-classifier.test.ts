@@ -115,7 +115,7 @@ const BENIGN: Case[] = [
   { input: 'GET /a%20b', object: '/a%20b', risk: 'low' },
   { input: 'POST /users', kind: 'post', risk: 'medium' },
   { input: { method: 'POST', url: '/notes', body: { text: 'DELETE /admin/users' } }, risk: 'medium' },
-  { input: { method: 'GET', url: '/a', headers: { 'X-Request-Id': 'rm -rf /' } }, risk: 'low', flag: 'header:x-request-id=rm -rf /' },
+  { input: { method: 'GET', url: '/a', headers: { 'X-Tenant': 'rm -rf /' } }, risk: 'low', flag: 'header:x-tenant=rm -rf /' },
 ];
 
 describe('HTTP classifier: evasion attempts are classified on the effective request or refused', () => {
