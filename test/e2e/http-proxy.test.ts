@@ -340,4 +340,12 @@ policy:
     assert.equal(record?.action.risk, 'high');
     assert.equal(upstream.count('POST', '/users/10'), 0);
   });
+
+  it('reads a _method field of a form body as the method the application will run (Rails, Laravel)', async () => {
+    const response = await fetch(`${base}/users/11`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/x-www-form-urlencoded', prefer: 'respond-async' }, body: 'name=x&_method=DELETE' });
+    assert.equal(response.status, 202);
+    const record = await airlock.broker.get(response.headers.get('airlock-approval')!);
+    assert.ok(record?.action.facts.kinds.includes('delete'));
+    assert.equal(upstream.count('POST', '/users/11'), 0);
+  });
 });

@@ -98,33 +98,45 @@ export class HttpClassifier implements CommandClassifier {
         if (shown.redacted) shownBody = JSON.stringify(shown.value);
       }
     }
-    let risk: RiskLevel = this.methods[view.method] ?? 'high';
-    const kinds = websocket ? [view.method.toLowerCase(), 'websocket'] : [view.method.toLowerCase()];
-    const objects = [view.path];
+    // Frameworks (Rails, Laravel, Symfony) also take the method from a `_method` field of the body.
+    const bodyOverride = bodyMethodOverride(view, bodyText, json);
+    if (bodyOverride !== undefined && !bodyOverride.ok) return { ok: false, reason: bodyOverride.reason };
+    let ev: HttpRequestView = view;
+    if (bodyOverride?.ok && bodyOverride.method !== view.method) {
+      if (view.requestMethod !== undefined) return { ok: false, reason: 'conflicting method overrides (header or query, and body)' };
+      ev = { ...view, method: bodyOverride.method, requestMethod: view.method };
+      if (!flags.includes('method_override')) flags.push('method_override');
+    }
+    let risk: RiskLevel = this.methods[ev.method] ?? 'high';
+    const kinds = websocket ? [ev.method.toLowerCase(), 'websocket'] : [ev.method.toLowerCase()];
+    const objects = [ev.path];
     let profileFacts: ProfileFacts | undefined;
     if (this.profile) {
-      profileFacts = this.profile({ view, query: query.values, ...(json !== undefined ? { json } : {}), ...(bodyText !== undefined ? { bodyText } : {}) });
+      profileFacts = this.profile({ view: ev, query: query.values, ...(json !== undefined ? { json } : {}), ...(bodyText !== undefined ? { bodyText } : {}) });
       for (const kind of profileFacts.kinds) if (!kinds.includes(kind)) kinds.push(kind);
       objects.push(...profileFacts.objects);
       flags.push(...profileFacts.flags);
       // A profile that knows the API judges it; an override the profile did not see never lowers it.
       if (profileFacts.risk !== undefined) risk = profileFacts.risk;
-      const override = this.methods[view.method];
-      if (override !== undefined && override !== DEFAULT_METHOD_RISK[view.method]) risk = maxRisk(risk, override);
+      const override = this.methods[ev.method];
+      if (override !== undefined && override !== DEFAULT_METHOD_RISK[ev.method]) risk = maxRisk(risk, override);
     }
     // Overridden methods and bodies Airlock could not read never count as less than their worst reading.
-    if (view.requestMethod !== undefined && view.requestMethod !== view.method) risk = maxRisk(risk, this.methods[view.requestMethod] ?? 'high');
-    if (view.bodyState === 'over_cap' && view.method !== 'GET' && view.method !== 'HEAD') risk = maxRisk(risk, 'medium');
+    if (ev.requestMethod !== undefined && ev.requestMethod !== ev.method) risk = maxRisk(risk, this.methods[ev.requestMethod] ?? 'high');
+    if (ev.bodyState === 'over_cap' && ev.method !== 'GET' && ev.method !== 'HEAD') {
+      // Not inspected: a form or JSON body could carry a `_method` override to anything, so it counts as high.
+      risk = maxRisk(risk, OVERRIDABLE_TYPES.test(ev.headers.get('content-type') ?? '') ? 'high' : 'medium');
+    }
     const classification: Classification = Object.freeze({
       risk,
       facts: Object.freeze({
         kinds,
         objects,
         flags,
-        details: { method: view.method, path: view.path, ...(view.query === '' ? {} : { query: view.query }), ...(profileFacts?.details ?? {}) },
+        details: { method: ev.method, path: ev.path, ...(ev.query === '' ? {} : { query: ev.query }), ...(profileFacts?.details ?? {}) },
       }),
     });
-    return { ok: true, command: requestCommandText(view, bodySha256, shownBody), classification };
+    return { ok: true, command: requestCommandText(ev, bodySha256, shownBody), classification };
   }
 
   private headerFlags(headers: ReadonlyMap<string, string>): string[] {
@@ -147,6 +159,34 @@ export class HttpClassifier implements CommandClassifier {
     if (result.ok) return result.classification;
     return { risk: 'critical', facts: { kinds: [], objects: [], flags: ['refused'], details: { refused: result.reason } } };
   }
+}
+
+const METHOD_TOKEN = /^[A-Z]{1,20}$/;
+const OVERRIDABLE_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|application\/json|[a-z]+\/[a-z.+-]*\+json)\b/i;
+
+/**
+ * A `_method` field in the body (a form, a multipart form, a JSON object):
+ * the method the application will dispatch, or why the body is refused
+ * (several or invalid values; a multipart `_method`, which is not parsed
+ * here). Undefined when there is none.
+ */
+function bodyMethodOverride(view: HttpRequestView, bodyText: string | undefined, json: unknown): { ok: true; method: string } | { ok: false; reason: string } | undefined {
+  const type = view.headers.get('content-type') ?? '';
+  if (json !== null && typeof json === 'object' && !Array.isArray(json) && Object.hasOwn(json, '_method')) {
+    const value = (json as Record<string, unknown>)['_method'];
+    return typeof value === 'string' && METHOD_TOKEN.test(value) ? { ok: true, method: value } : { ok: false, reason: 'an invalid _method in the JSON body' };
+  }
+  if (bodyText === undefined) return undefined;
+  if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    const form = parseQueryKeys(bodyText.trim());
+    if (!form.ok) return { ok: false, reason: `${form.reason} (form body)` };
+    const values = [...form.values].filter(([key]) => key.toLowerCase() === '_method').flatMap(([, v]) => v);
+    if (values.length === 0) return undefined;
+    if (values.length > 1 || !METHOD_TOKEN.test(values[0]!)) return { ok: false, reason: 'several or invalid _method fields in the form body' };
+    return { ok: true, method: values[0]! };
+  }
+  if (/^multipart\/form-data\b/i.test(type) && /name\s*=\s*"?_method"?/i.test(bodyText)) return { ok: false, reason: 'a _method field in a multipart body' };
+  return undefined;
 }
 
 /** Builds the view the proxy would build from an explain input, or says why the proxy would refuse it. */

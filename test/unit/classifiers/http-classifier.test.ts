@@ -99,6 +99,14 @@ const EVASIONS: Case[] = [
   { input: 'GET /admin/users?force&x=1', flag: 'query:force' },
   { input: 'GET /admin/users?f%6Frce=1', flag: 'query:force' },
   { input: 'GET /admin/users?a+b=1', flag: 'query:a b' },
+  { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name=x&_method=DELETE' }, kind: 'delete', flag: 'method_override', atLeast: 'high' },
+  { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: '%5Fmethod=DELETE' }, kind: 'delete', atLeast: 'high' },
+  { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '_method=delete' }, refused: true },
+  { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '_method=PUT&_method=DELETE' }, refused: true },
+  { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-HTTP-Method-Override': 'GET' }, body: '_method=DELETE' }, refused: true },
+  { input: { method: 'POST', url: '/users/1', body: { _method: 'DELETE', id: 1 } }, kind: 'delete', atLeast: 'high' },
+  { input: { method: 'POST', url: '/users/1', body: { _method: ['DELETE'] } }, refused: true },
+  { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: '--x\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--x--\r\n' }, refused: true },
   { input: 'PROPFIND /admin', kind: 'propfind', atLeast: 'high' },
   { input: 'PURGE /cache', kind: 'purge', atLeast: 'high' },
 ];
@@ -236,5 +244,18 @@ describe('HTTP classifier: secret fields of a JSON body', () => {
     }
     assert.ok(a.classification.facts.flags.includes('body:/user=ada'));
     assert.notEqual(a.command, b.command, 'an approval of one body never covers another');
+  });
+});
+
+describe('HTTP classifier: bodies it could not inspect', () => {
+  it('count a form or JSON POST as high (it could carry a _method override), other uploads as medium', () => {
+    const over = (type: string) => generic.classifyRequest({ method: 'POST', path: '/upload', query: '', headers: new Map([['content-type', type]]), bodyState: 'over_cap' });
+    const form = over('application/x-www-form-urlencoded');
+    const json = over('application/json');
+    const binary = over('application/octet-stream');
+    assert.ok(form.ok && json.ok && binary.ok);
+    assert.equal(form.classification.risk, 'high');
+    assert.equal(json.classification.risk, 'high');
+    assert.equal(binary.classification.risk, 'medium');
   });
 });
