@@ -3,6 +3,7 @@ import type { Classification } from '../../model/action.js';
 import { maxRisk, type RiskLevel } from '../../model/risk-level.js';
 import type { CommandClassifier } from '../command-classifier.js';
 import { HOP_BY_HOP_HEADERS, isCredentialHeader, requestCommandText, type HttpRequestView } from './http-request.js';
+import { decodeContent } from './content-encoding.js';
 import { jsonLeafFlags, parseJsonBody, redactSecretFields } from './json-body.js';
 import { elasticsearchProfile } from './profiles/elasticsearch.js';
 import { graphqlProfile } from './profiles/graphql.js';
@@ -84,18 +85,22 @@ export class HttpClassifier implements CommandClassifier {
     let bodyText: string | undefined;
     let bodySha256: string | undefined;
     /** The body as approvers and the audit see it, when secrets were taken out of it. */
-    let shownBody: string | undefined;
+    let shownBody: { text: string; note: string } | undefined;
     if (view.bodyState === 'over_cap') flags.push('body_not_inspected');
     else if (view.body && view.body.length > 0) {
       bodySha256 = createHash('sha256').update(view.body).digest('hex');
-      bodyText = view.body.toString('utf8');
+      const decoded = decodeContent(view.body, view.headers.get('content-encoding'));
+      if (!decoded.ok) return { ok: false, reason: decoded.reason };
+      bodyText = decoded.body.toString('utf8');
+      if (decoded.body !== view.body) flags.push('body_compressed');
       const parsed = parseJsonBody(bodyText);
       if (parsed.ok === false) return { ok: false, reason: parsed.reason };
+      if (decoded.body !== view.body && bodyText.length <= 65_536 && !bodyText.includes('\uFFFD')) shownBody = { text: bodyText, note: 'decompressed' };
       if (parsed.ok === true) {
         json = parsed.value;
         const shown = redactSecretFields(json);
         flags.push(...jsonLeafFlags(shown.value));
-        if (shown.redacted) shownBody = JSON.stringify(shown.value);
+        if (shown.redacted) shownBody = { text: JSON.stringify(shown.value), note: `${flags.includes('body_compressed') ? 'decompressed, ' : ''}with secret fields redacted` };
       }
     }
     // Frameworks (Rails, Laravel, Symfony) also take the method from a `_method` field of the body.

@@ -56,7 +56,7 @@ const MAX_BODY_TEXT_CHARS = 65_536;
  * SHA-256), so a different
  * method, URL, content type or body is a different action.
  */
-export function requestCommandText(view: HttpRequestView, bodySha256: string | undefined, shownBody?: string): string {
+export function requestCommandText(view: HttpRequestView, bodySha256: string | undefined, shownBody?: { readonly text: string; readonly note: string }): string {
   let text = `${view.method} ${view.path}${view.query === '' ? '' : `?${view.query}`}`;
   if (view.requestMethod !== undefined && view.requestMethod !== view.method) text += `\n(request line method: ${view.requestMethod})`;
   for (const name of MEANINGFUL_HEADERS) {
@@ -65,8 +65,8 @@ export function requestCommandText(view: HttpRequestView, bodySha256: string | u
   }
   if (view.bodyState === 'over_cap') return `${text}\n\n<body larger than the inspection cap, not inspected>`;
   if (!view.body || view.body.length === 0) return text;
-  // Secret fields are shown redacted; the SHA-256 still binds an approval to the exact body.
-  if (shownBody !== undefined) return `${text}\n\n${shownBody}\n<body with secret fields redacted: ${view.body.length} bytes, sha256 ${bodySha256 ?? 'unknown'}>`;
+  // A body shown otherwise than received (secret fields redacted, decompressed): the SHA-256 still binds an approval to the exact bytes.
+  if (shownBody !== undefined) return `${text}\n\n${shownBody.text}\n<body ${shownBody.note}: ${view.body.length} bytes as received, sha256 ${bodySha256 ?? 'unknown'}>`;
   const body = view.body;
   const utf8 = body.toString('utf8');
   const printable = !utf8.includes('\uFFFD') && !/[\x00-\x08\x0e-\x1f]/.test(utf8);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { HttpClassifier } from '../../../src/classifiers/http/index.js';
 import { riskRank, type RiskLevel } from '../../../src/model/risk-level.js';
 
@@ -259,3 +260,30 @@ describe('HTTP classifier: bodies it could not inspect', () => {
     assert.equal(binary.classification.risk, 'medium');
   });
 });
+
+describe('HTTP classifier: compressed bodies', () => {
+  it('are read decompressed, so a rule on a body field cannot be dodged by gzip, deflate or br', async () => {
+    const { deflateSync, brotliCompressSync } = await import('node:zlib');
+    const raw = Buffer.from('{"role":"admin"}');
+    for (const [coding, body] of [['gzip', gzipSync(raw)], ['deflate', deflateSync(raw)], ['br', brotliCompressSync(raw)], ['gzip, br', brotliCompressSync(gzipSync(raw))]] as const) {
+      const result = generic.classifyRequest({ method: 'PATCH', path: '/users/2', query: '', headers: new Map([['content-encoding', coding], ['content-type', 'application/json']]), body, bodyState: 'inspected' });
+      assert.ok(result.ok, coding);
+      assert.ok(result.classification.facts.flags.includes('body:/role=admin'), `${coding}: ${result.classification.facts.flags.join(',')}`);
+      assert.match(result.command, /\{"role":"admin"\}/);
+    }
+  });
+
+  it('refuse an unknown coding, a corrupt stream and a bomb', () => {
+    const view = (coding: string, body: Buffer) => generic.classifyRequest({ method: 'POST', path: '/a', query: '', headers: new Map([['content-encoding', coding]]), body, bodyState: 'inspected' });
+    assert.equal(view('compress', Buffer.from('x')).ok, false);
+    assert.equal(view('gzip', Buffer.from('not gzip at all')).ok, false);
+    const bomb = gzipBomb();
+    const result = view('gzip', bomb);
+    assert.ok(!result.ok && /expands beyond/.test(result.reason), JSON.stringify(result));
+  });
+});
+
+function gzipBomb(): Buffer {
+  // 64 MiB of zeros compresses to about 64 KiB.
+  return gzipSync(Buffer.alloc(64 * 1024 * 1024));
+}
