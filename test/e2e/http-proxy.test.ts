@@ -88,7 +88,7 @@ policy:
     assert.equal(viaCurl.code, 0, viaCurl.stderr);
     assert.match(viaCurl.stdout, /^HTTP\/1\.1 200/);
     assert.match(viaCurl.stdout, /set-cookie: a=1\r\nset-cookie: b=2/i, 'duplicate response headers pass');
-    const viaFetch = await fetch(`${base}/items`, { headers: { authorization: `Bearer ${alice}` } });
+    const viaFetch = await fetch(`${base}/items`, { headers: { authorization: `Bearer ${alice}`, 'x-original-url': '/admin/delete', 'x-forwarded-for': '10.9.9.9' } });
     assert.equal(viaFetch.status, 200);
     const seen = upstream.seen.filter((r) => r.url.startsWith('/items'));
     assert.equal(seen.length, 2);
@@ -96,6 +96,7 @@ policy:
       assert.equal(request.headers.authorization, 'Bearer upstream-secret-token', 'Airlock adds the upstream credential');
       assert.ok(!JSON.stringify(request.headers).includes(alice), 'the engineer\'s JWT never reaches the upstream');
       assert.equal(request.headers['x-forwarded-for'], '127.0.0.1');
+      assert.equal(request.headers['x-original-url'], undefined, 'a header some servers take as the path never reaches the upstream');
     }
   });
 

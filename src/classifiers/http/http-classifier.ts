@@ -114,7 +114,11 @@ export class HttpClassifier implements CommandClassifier {
     }
     let risk: RiskLevel = this.methods[ev.method] ?? 'high';
     const kinds = websocket ? [ev.method.toLowerCase(), 'websocket'] : [ev.method.toLowerCase()];
+    // Case-insensitive upstreams and trailing slashes: the path in the forms a rule is likely written in, too.
     const objects = [ev.path];
+    const lower = ev.path.toLowerCase();
+    if (lower !== ev.path) objects.push(lower);
+    if (ev.path.length > 1 && ev.path.endsWith('/')) objects.push(ev.path.slice(0, -1), ...(lower !== ev.path ? [lower.slice(0, -1)] : []));
     let profileFacts: ProfileFacts | undefined;
     if (this.profile) {
       profileFacts = this.profile({ view: ev, query: query.values, ...(json !== undefined ? { json } : {}), ...(bodyText !== undefined ? { bodyText } : {}) });

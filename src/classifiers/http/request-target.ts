@@ -56,6 +56,15 @@ export function normaliseRequestTarget(target: string): RequestTarget {
   if (/[^\x21-\x7e]/.test(query)) return refuse('a control or non-ASCII byte in the query');
   const decoded = decodePath(rawPath);
   if (decoded === undefined) return refuse('an encoded slash, backslash, dot or control byte, or a malformed escape in the path');
+  // Escapes that are not valid UTF-8 (overlong `%C0%AE` is a dot to some decoders) or text that Unicode
+  // normalisation changes (fullwidth `%EF%BC%8F` is a slash after NFKC) read differently on different servers.
+  let text: string;
+  try {
+    text = decodeURIComponent(decoded);
+  } catch {
+    return refuse('percent-escapes in the path that are not valid UTF-8');
+  }
+  if (text.normalize('NFKC') !== text) return refuse('a path that Unicode normalisation (NFKC) changes');
   const segments: Array<{ name: string; full: string }> = [];
   for (const full of decoded.split('/')) {
     if (full.length === 0) continue;

@@ -3,8 +3,13 @@ import type { OutgoingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop and framing headers (RFC 9110 7.6.1): they describe one connection, never forwarded. */
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'http2-settings']);
-/** The engineer's credentials for Airlock, and Airlock's own request headers: never sent upstream. */
-const NEVER_UPSTREAM = new Set(['authorization', 'proxy-authorization']);
+/**
+ * The engineer's credentials for Airlock, and headers some servers take as
+ * the real path (IIS, older Symfony and Zend: X-Original-URL, X-Rewrite-URL),
+ * which would make the upstream act on another path than the one classified:
+ * never sent upstream.
+ */
+const NEVER_UPSTREAM = new Set(['authorization', 'proxy-authorization', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-override-url']);
 
 /** Names listed in a Connection header: also hop-by-hop for this message. */
 function connectionOptions(req: IncomingMessage): Set<string> {

@@ -108,6 +108,12 @@ const EVASIONS: Case[] = [
   { input: { method: 'POST', url: '/users/1', body: { _method: 'DELETE', id: 1 } }, kind: 'delete', atLeast: 'high' },
   { input: { method: 'POST', url: '/users/1', body: { _method: ['DELETE'] } }, refused: true },
   { input: { method: 'POST', url: '/users/1', headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: '--x\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--x--\r\n' }, refused: true },
+  { input: 'DELETE /admin/%C0%AE%C0%AE/x', refused: true },
+  { input: 'DELETE /admin/%EF%BC%8Fx', refused: true },
+  { input: 'DELETE /%EF%BD%81dmin', refused: true },
+  { input: 'DELETE /admin/%FF', refused: true },
+  { input: 'DELETE /ADMIN/Users/1', object: '/admin/users/1', atLeast: 'high' },
+  { input: 'DELETE /admin/users/', object: '/admin/users', atLeast: 'high' },
   { input: 'PROPFIND /admin', kind: 'propfind', atLeast: 'high' },
   { input: 'PURGE /cache', kind: 'purge', atLeast: 'high' },
 ];
