@@ -30,6 +30,8 @@ function nodePty(): typeof NodePty {
 export class PtyProcess {
   private readonly pty: NodePty.IPty;
   readonly exited: Promise<ProgramExit>;
+  /** Set on exit: the pid may then belong to another process (another session's), so nothing signals it. */
+  private gone = false;
 
   constructor(spec: ProcessSpec, terminal: TerminalInfo, onData: (data: string) => void) {
     this.pty = nodePty().spawn(spec.file, [...spec.args], {
@@ -41,15 +43,19 @@ export class PtyProcess {
     });
     this.pty.onData(onData);
     this.exited = new Promise((resolve) => {
-      this.pty.onExit(({ exitCode, signal }) => resolve(signal ? { code: null, signal: SIGNAL_NAMES[signal] ?? 'KILL' } : { code: exitCode, signal: null }));
+      this.pty.onExit(({ exitCode, signal }) => {
+        this.gone = true;
+        resolve(signal ? { code: null, signal: SIGNAL_NAMES[signal] ?? 'KILL' } : { code: exitCode, signal: null });
+      });
     });
   }
 
   write(data: string): void {
-    this.pty.write(data);
+    if (!this.gone) this.pty.write(data);
   }
 
   resize(cols: number, rows: number): void {
+    if (this.gone) return;
     try {
       this.pty.resize(Math.max(1, cols), Math.max(1, rows));
     } catch {
@@ -58,6 +64,8 @@ export class PtyProcess {
   }
 
   kill(signal = 'SIGHUP'): void {
+    // node-pty signals by pid: after exit that pid can be reused by another session's program.
+    if (this.gone) return;
     try {
       this.pty.kill(signal);
     } catch {
