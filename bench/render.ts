@@ -1,11 +1,11 @@
 // Regenerates bench/RESULTS.md from a results file without re-running anything
 // (e.g. after bench/approval-roundtrip.ts wrote new figures).
 // Usage: node --import tsx bench/render.ts bench/results/<date>-<host>.json
-import { writeReportKeepingSections } from './lib/results-sections.js';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderMarkdown } from './lib/report.js';
+import { writeReportKeepingSections } from './lib/results-sections.js';
 import type { BenchResults } from './lib/results.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
