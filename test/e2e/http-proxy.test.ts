@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import { WebSocket } from 'ws';
 import { startTestAirlock } from '../support/airlock-instance.js';
+import { curl } from '../support/curl.js';
 import { RecordingUpstream, rawExchange } from '../support/http-upstream.js';
 import { waitFor } from '../support/services.js';
 
@@ -12,17 +12,6 @@ type Instance = Awaited<ReturnType<typeof startTestAirlock>>;
 /** Real time plus an offset the test moves, so a fresh TOTP step is reachable without waiting 30 s. */
 const clock = { offset: 0, now: () => Date.now() + clock.offset };
 
-function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('curl', ['-sS', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('HTTP proxy (end to end, real sockets, real upstream)', () => {
   let airlock: Instance;
