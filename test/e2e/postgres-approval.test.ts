@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
+import { heldApprovalId } from '../support/airlock-process.js';
 import { direct, psql, tableExists, uniqueName } from '../support/pg-clients.js';
 import { requirePostgres, waitFor } from '../support/services.js';
 
@@ -41,10 +42,6 @@ policy:
     return response.status;
   }
 
-  function heldId(stderr: string): string | null {
-    return /held for approval \(id ([^)]+)\)/.exec(stderr)?.[1] ?? null;
-  }
-
   it('runs a SELECT with a JWT as the password (sslmode=require, self-signed)', async (t) => {
     if (!(await requirePostgres(t))) return;
     const result = await psql(env({ PGSSLMODE: 'require' }), ['-At', '-c', 'SELECT 40 + 2']).done;
@@ -57,9 +54,9 @@ policy:
     const table = uniqueName('e2e_drop');
     await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
     const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `DROP TABLE ${table}`]);
-    await waitFor(() => heldId(run.stderr) !== null, 10_000, 'the hold notice');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 10_000, 'the hold notice');
     assert.ok(await tableExists(table));
-    assert.equal(await decide(heldId(run.stderr) as string, 'approve'), 200);
+    assert.equal(await decide(heldApprovalId(run.stderr) as string, 'approve'), 200);
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
     assert.equal(await tableExists(table), false);
@@ -70,8 +67,8 @@ policy:
     const table = uniqueName('e2e_deny');
     await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
     const run = psql(env(), ['-v', 'VERBOSITY=verbose'], `BEGIN;\nINSERT INTO ${table} VALUES (1);\nDROP TABLE ${table};\nCOMMIT;\n`);
-    await waitFor(() => heldId(run.stderr) !== null, 10_000, 'the hold notice');
-    assert.equal(await decide(heldId(run.stderr) as string, 'deny'), 200);
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 10_000, 'the hold notice');
+    assert.equal(await decide(heldApprovalId(run.stderr) as string, 'deny'), 200);
     const result = await run.done;
     assert.match(result.stderr, /ERROR: {2}42501/);
     assert.match(result.stdout, /ROLLBACK/);

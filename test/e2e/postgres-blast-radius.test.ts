@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
+import { heldApprovalId } from '../support/airlock-process.js';
 import { direct, psql, uniqueName } from '../support/pg-clients.js';
 import { requirePostgres, waitFor } from '../support/services.js';
 
@@ -54,7 +55,6 @@ policy:
     return { ...process.env, PGHOST: address.host, PGPORT: String(address.port), PGUSER: 'alice', PGDATABASE: 'app', PGPASSWORD: aliceToken, PGSSLMODE: 'disable' };
   }
 
-  const heldId = (stderr: string): string | null => /held for approval \(id ([^)]+)\)/.exec(stderr)?.[1] ?? null;
 
   async function view(id: string): Promise<{ action: { hash: string; facts: { impact?: string } } }> {
     const headers = { authorization: `Bearer ${bobToken}` };
@@ -72,9 +72,9 @@ policy:
     if (!(await requirePostgres(t))) return;
     await reset();
     const run = psql(env(), ['-v', 'ON_ERROR_STOP=1', '-c', `DELETE FROM ${table} WHERE id > 1`]);
-    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 15_000, 'the hold notice');
     assert.match(run.stderr, /would delete 10,000 rows of (public\.)?blast_/);
-    const id = heldId(run.stderr) as string;
+    const id = heldApprovalId(run.stderr) as string;
     assert.match((await view(id)).action.facts.impact ?? '', /would delete 10,000 rows/);
     assert.equal(await count(), ROWS, 'nothing deleted while held');
     await decide(id, 'approve');
@@ -98,9 +98,9 @@ policy:
     if (!(await requirePostgres(t))) return;
     await reset();
     const run = psql(env(), ['-v', 'VERBOSITY=verbose'], `BEGIN;\nINSERT INTO ${table} VALUES (0, 'zero');\nDELETE FROM ${table} WHERE v = 'many';\nCOMMIT;\n`);
-    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 15_000, 'the hold notice');
     assert.equal(await count(), ROWS);
-    await decide(heldId(run.stderr) as string, 'deny');
+    await decide(heldApprovalId(run.stderr) as string, 'deny');
     const result = await run.done;
     assert.match(result.stderr, /ERROR: {2}42501/);
     assert.match(result.stdout, /ROLLBACK/);
@@ -112,8 +112,8 @@ policy:
     await reset();
     const script = `BEGIN;\nINSERT INTO ${table} VALUES (0, 'zero');\nDELETE FROM ${table} WHERE v = 'many';\nSELECT count(*) AS inside FROM ${table};\nCOMMIT;\n`;
     const run = psql(env(), ['-At', '-v', 'ON_ERROR_STOP=1'], script);
-    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
-    await decide(heldId(run.stderr) as string, 'approve');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 15_000, 'the hold notice');
+    await decide(heldApprovalId(run.stderr) as string, 'approve');
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.stdout.trim().split('\n'), ['BEGIN', 'INSERT 0 1', 'DELETE 10000', '2', 'COMMIT']);
@@ -155,10 +155,10 @@ policy:
       assert.equal(small.rowCount, 3);
       assert.deepEqual(small.rows.map((r: { id: number }) => r.id).sort(), [1, 2, 3]);
       const big = client.query(`DELETE FROM ${table} WHERE id > $1`, [1]);
-      await waitFor(() => notices.some((n) => heldId(n) !== null), 15_000, 'the hold notice');
+      await waitFor(() => notices.some((n) => heldApprovalId(n) !== null), 15_000, 'the hold notice');
       assert.ok(notices.some((n) => /would delete 10,000 rows/.test(n)), notices.join(' | '));
       assert.equal(await count(), ROWS);
-      await decide(heldId(notices.find((n) => heldId(n) !== null) as string) as string, 'approve');
+      await decide(heldApprovalId(notices.find((n) => heldApprovalId(n) !== null) as string) as string, 'approve');
       assert.equal((await big).rowCount, 10_000);
       assert.equal(await count(), 1);
       // The session goes on as usual with the unnamed statement and portal of its own.
@@ -167,9 +167,9 @@ policy:
       await reset();
       notices.length = 0;
       const named = client.query({ name: 'wipe_many', text: `UPDATE ${table} SET v = $1 WHERE id > $2`, values: ['named', 1] });
-      await waitFor(() => notices.some((n) => heldId(n) !== null), 15_000, 'the hold notice');
+      await waitFor(() => notices.some((n) => heldApprovalId(n) !== null), 15_000, 'the hold notice');
       assert.ok(notices.some((n) => /would update 10,000 rows/.test(n)), notices.join(' | '));
-      await decide(heldId(notices.find((n) => heldId(n) !== null) as string) as string, 'approve');
+      await decide(heldApprovalId(notices.find((n) => heldApprovalId(n) !== null) as string) as string, 'approve');
       assert.equal((await named).rowCount, 10_000);
       const again = await client.query({ name: 'wipe_many', text: `UPDATE ${table} SET v = $1 WHERE id > $2`, values: ['again', 10_000] });
       assert.equal(again.rowCount, 1);
@@ -182,9 +182,9 @@ policy:
     if (!(await requirePostgres(t))) return;
     await reset();
     const run = psql(env(), ['-At', '-v', 'VERBOSITY=verbose', '-c', `DELETE FROM ${table} WHERE id IN (id); SELECT 1`]);
-    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 15_000, 'the hold notice');
     assert.match(run.stderr, /could not be measured/);
-    await decide(heldId(run.stderr) as string, 'deny');
+    await decide(heldApprovalId(run.stderr) as string, 'deny');
     const result = await run.done;
     assert.match(result.stderr, /42501/);
     assert.equal(await count(), ROWS);
@@ -196,7 +196,7 @@ policy:
     const keyed = await psql(env(), ['-At', '-v', 'ON_ERROR_STOP=1', '-c', `UPDATE ${table} SET v = 'k' WHERE id = 7`]).done;
     assert.equal(keyed.code, 0, keyed.stderr);
     const run = psql(env(), ['-c', `UPDATE ${table} SET v = 'all' WHERE id > 0`]);
-    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 15_000, 'the hold notice');
     assert.match(run.stderr, /would update 10,001 rows/);
     run.child.kill();
     await run.done;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { REAL_POSTGRES_TARGET, startTestAirlock } from '../support/airlock-instance.js';
+import { heldApprovalId } from '../support/airlock-process.js';
 import { direct, psql, uniqueName } from '../support/pg-clients.js';
 import { requirePostgres, waitFor } from '../support/services.js';
 
@@ -48,14 +49,13 @@ policy:
     const address = airlock.postgres as { host: string; port: number };
     return { ...process.env, PGHOST: address.host, PGPORT: String(address.port), PGUSER: 'alice', PGDATABASE: 'app', PGPASSWORD: aliceToken, PGSSLMODE: 'disable' };
   }
-  const heldId = (stderr: string): string | null => /held for approval \(id ([^)]+)\)/.exec(stderr)?.[1] ?? null;
 
   it('holds a read estimated above the cap, with the estimate shown; denied, it never runs', async (t) => {
     if (!(await requirePostgres(t))) return;
     const run = psql(env(), ['-At', '-v', 'VERBOSITY=verbose', '-c', `SELECT * FROM ${table}`]);
-    await waitFor(() => heldId(run.stderr) !== null, 15_000, 'the hold notice');
+    await waitFor(() => heldApprovalId(run.stderr) !== null, 15_000, 'the hold notice');
     assert.match(run.stderr, /would return about 10,001 rows/);
-    const id = heldId(run.stderr) as string;
+    const id = heldApprovalId(run.stderr) as string;
     const headers = { authorization: `Bearer ${bobToken}`, 'content-type': 'application/json' };
     const view = (await (await fetch(`${airlock.url}/v1/approvals/${id}`, { headers })).json()) as { action: { hash: string } };
     const denied = await fetch(`${airlock.url}/v1/approvals/${id}/deny`, { method: 'POST', headers, body: JSON.stringify({ action_hash: view.action.hash, reason: 'too much' }) });

@@ -28,7 +28,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-function accepts(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on 127.0.0.1:port (within half a second). */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect({ host: '127.0.0.1', port });
     const finish = (ok: boolean) => {

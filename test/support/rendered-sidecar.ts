@@ -13,6 +13,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import type { K8sObject } from '../unit/deploy/support/kustomize.js';
 import { airlockConfigSource, airlockContainers } from '../unit/deploy/support/manifests.js';
+import { accepts } from './airlock-process.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -26,19 +27,6 @@ export function changedPaths(before: unknown, after: unknown, path: Array<string
     return [...keys].flatMap((k) => changedPaths((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k], [...path, k]));
   }
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [path.join('.')];
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(500, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
 }
 
 export interface RenderedSidecarOptions {
