@@ -69,6 +69,13 @@ export class TmuxSession {
     return stdout;
   }
 
+  /** Where the terminal's cursor is: column and row, from 0. */
+  async cursor(): Promise<{ x: number; y: number }> {
+    const { stdout } = await run('tmux', ['-S', this.socket, 'display-message', '-p', '-t', this.name, '#{cursor_x} #{cursor_y}']);
+    const [x, y] = stdout.trim().split(' ').map(Number);
+    return { x: x ?? -1, y: y ?? -1 };
+  }
+
   async resize(cols: number, rows: number): Promise<void> {
     await run('tmux', ['-S', this.socket, 'resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
   }

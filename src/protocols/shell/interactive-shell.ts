@@ -22,6 +22,8 @@ export type ShellMode = (typeof ShellMode)[keyof typeof ShellMode];
 
 /** Keys typed ahead of Airlock's prompt are kept up to this many characters. */
 const MAX_TYPE_AHEAD = 64 * 1024;
+/** Of the output, the end of the last line is kept: bash's prompt, which the line editor draws after. */
+const MAX_PROMPT_CHARS = 4096;
 
 export interface InteractiveShellInit {
   readonly channel: ServerChannel;
@@ -47,6 +49,8 @@ export class InteractiveShell {
   private cwd: string | null = null;
   private typeAhead = '';
   private recentRaw = '';
+  /** The output since the last line break (bash's prompt, once the `ready` mark arrives). */
+  private outputLine = '';
   private controller = new AbortController();
 
   constructor(private readonly init: InteractiveShellInit) {}
@@ -59,6 +63,7 @@ export class InteractiveShell {
     const { channel, target, terminal } = this.init;
     const pty = new PtyProcess(interactiveSpec(target, this.marks.hooks(target.name), terminal.term), terminal, (data) => this.output(data));
     this.pty = pty;
+    this.editor.resize(terminal.cols);
     channel.on('data', (data: Buffer) => this.input(this.decoder.write(data)));
     channel.on('close', () => this.close('the client disconnected'));
     void pty.exited.then((exit) => {
@@ -74,6 +79,7 @@ export class InteractiveShell {
   }
 
   resize(cols: number, rows: number): void {
+    this.editor.resize(cols);
     this.pty?.resize(cols, rows);
   }
 
@@ -100,6 +106,7 @@ export class InteractiveShell {
       switch (segment.kind) {
         case 'output':
           if (!channel.destroyed) channel.write(segment.text);
+          this.noteOutputLine(segment.text);
           break;
         case 'prompt':
           this.promptReached(segment.cwd);
@@ -109,6 +116,8 @@ export class InteractiveShell {
           this.keepTypeAhead(`${segment.line}\r`);
           break;
         case 'ready':
+          // The line editor draws from where bash's prompt ends (a PS1 without the mark keeps the last known column).
+          if (this.mode === ShellMode.line) this.editor.startLine(this.outputLine);
           this.replayTypeAhead();
           break;
       }
@@ -132,6 +141,11 @@ export class InteractiveShell {
     this.cwd = cwd;
     this.editor.reset();
     this.recentRaw = '';
+  }
+
+  private noteOutputLine(text: string): void {
+    const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    this.outputLine = (lastBreak >= 0 ? text.slice(lastBreak + 1) : this.outputLine + text).slice(-MAX_PROMPT_CHARS);
   }
 
   /** Bash's prompt is on screen: what was typed ahead is edited and checked as if typed now. */
@@ -185,7 +199,7 @@ export class InteractiveShell {
           this.write(event.text);
           break;
         case 'interrupt':
-          this.write('^C\r\n');
+          this.write(`${event.echo}^C\r\n`);
           this.freshPrompt();
           break;
         case 'eof':
@@ -193,6 +207,7 @@ export class InteractiveShell {
           this.pty?.write('\x04');
           break;
         case 'enter':
+          this.write(event.echo);
           this.enter(event.text);
           break;
       }
@@ -209,6 +224,7 @@ export class InteractiveShell {
     this.write('\r\n');
     this.editor.reset();
     if (text.trim() === '') return this.freshPrompt();
+    this.editor.remember(text);
     if (completeness === 'invalid') {
       this.write('airlock: bash cannot parse this line; nothing was run\r\n');
       return this.freshPrompt();
@@ -243,6 +259,6 @@ export class InteractiveShell {
   }
 
   private write(text: string): void {
-    if (!this.init.channel.destroyed) this.init.channel.write(text);
+    if (text && !this.init.channel.destroyed) this.init.channel.write(text);
   }
 }

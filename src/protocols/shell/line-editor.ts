@@ -1,103 +1,359 @@
+import { columnAfter, textWidth } from './display-width.js';
+import { LineHistory } from './line-history.js';
+import { TerminalKeyDecoder, type TerminalKey } from './terminal-keys.js';
+
 /** What a keystroke at Airlock's prompt leads to. */
 export type EditorEvent =
   | { readonly kind: 'echo'; readonly text: string }
-  /** Enter: the text typed so far (earlier continuation lines joined with newlines). */
-  | { readonly kind: 'enter'; readonly text: string }
-  /** Ctrl-C: the line is dropped. */
-  | { readonly kind: 'interrupt' }
+  /**
+   * Enter: the text typed so far (earlier continuation lines joined with
+   * newlines); `echo` first puts the cursor at the end of what is shown.
+   */
+  | { readonly kind: 'enter'; readonly text: string; readonly echo: string }
+  /** Ctrl-C: the line is dropped (`echo` puts the cursor at its end first). */
+  | { readonly kind: 'interrupt'; readonly echo: string }
   /** Ctrl-D on an empty line. */
   | { readonly kind: 'eof' };
 
 export const CONTINUATION_PROMPT = '> ';
 /** Longer than any command line a person types; beyond it keys are refused with a bell. */
 const MAX_LINE_CHARS = 64 * 1024;
+const BELL = '\x07';
+const DEFAULT_COLUMNS = 80;
+/** Alphanumeric words, for Meta-b/f/d (bash's `forward-word`); Ctrl-W uses whitespace, as bash's `unix-word-rubout`. */
+const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
+
+interface Search {
+  query: string[];
+  /** Index of the matching history entry, or -1. */
+  match: number;
+  /** The line being edited when the search began (Ctrl-G restores it). */
+  readonly saved: readonly string[];
+}
 
 /**
  * The line editor Airlock runs while bash waits at its prompt (bash's own is
- * off, so the line bash receives is the line that was checked). Deliberately
- * small: printable text, backspace, Ctrl-C, Ctrl-U, Ctrl-W, Ctrl-D, Enter;
- * escape sequences (arrows, function keys) are ignored rather than guessed.
- * Hand-written because terminal line-editing libraries drive a local TTY,
- * not a remote byte stream whose finished line must be inspected first.
+ * off, so the line bash receives is exactly the line that was checked): the
+ * keys of bash's emacs mode that people use (arrows, Home/End, Ctrl-A/E/B/F,
+ * word motion, Backspace/Delete, Ctrl-U/K/W/Y/T, up/down history, Ctrl-R
+ * search, Ctrl-L, Ctrl-C/D). It draws with relative cursor moves from where
+ * bash's prompt ends, so wide characters and lines that wrap stay in place.
+ * Hand-written because line-editing libraries (Node's readline included) own
+ * a local TTY and redraw the prompt themselves; here bash prints the prompt
+ * and every finished line must be inspected before bash reads it.
  */
 export class LineEditor {
+  private readonly keys = new TerminalKeyDecoder();
+  /** Finished continuation lines (an open quote, a trailing `\`). */
   private lines: string[] = [];
-  private current: string[] = [];
-  private escape: 'none' | 'esc' | 'csi' | 'osc' | 'ss3' = 'none';
+  private chars: string[] = [];
+  private cursor = 0;
+  /** What is drawn after the prompt now, and where the cursor is in it. */
+  private shown: string[] = [];
+  private shownCursor = 0;
+  private promptColumn = 0;
+  private promptText = '';
+  private columns = DEFAULT_COLUMNS;
+  private historyIndex: number | null = null;
+  private draft: string[] = [];
+  private killed: string[] = [];
+  private search: Search | null = null;
+
+  constructor(private readonly history = new LineHistory()) {}
+
+  /**
+   * Where the line starts: the prompt bash printed (its last line, escapes
+   * included, redrawn after Ctrl-L). Called when bash's prompt is on screen.
+   */
+  startLine(promptText: string): void {
+    this.promptText = promptText;
+    this.promptColumn = columnAfter(promptText);
+  }
+
+  /** The terminal's width changed. */
+  resize(columns: number): void {
+    if (columns > 0) this.columns = columns;
+  }
 
   /** Feeds one character (a code point); returns what to show and whether a line ended. */
   key(ch: string): EditorEvent | null {
-    if (this.escape !== 'none') return this.skipEscape(ch);
-    switch (ch) {
-      case '\r':
-      case '\n':
-        return { kind: 'enter', text: [...this.lines, this.current.join('')].join('\n') };
-      case '\x03':
-        this.reset();
-        return { kind: 'interrupt' };
-      case '\x04':
-        return this.lines.length === 0 && this.current.length === 0 ? { kind: 'eof' } : null;
-      case '\x7f':
-      case '\b':
-        return this.current.pop() === undefined ? null : { kind: 'echo', text: '\b \b' };
-      case '\x15':
-        return this.erase(this.current.length);
-      case '\x17':
-        return this.erase(this.wordLength());
-      case '\x1b':
-        this.escape = 'esc';
-        return null;
-      default:
-        if (ch < ' ' || ch === '\x7f' || (ch >= '\x80' && ch <= '\x9f')) return null;
-        if (this.length >= MAX_LINE_CHARS) return { kind: 'echo', text: '\x07' };
-        this.current.push(ch);
-        return { kind: 'echo', text: ch };
-    }
+    const key = this.keys.feed(ch);
+    if (!key) return null;
+    if (this.search) return this.searchKey(key);
+    return this.editKey(key);
   }
 
   /** The entered text is incomplete (open quote, here-doc, trailing `\`): keep it and start a continuation line. */
   continueLine(): void {
-    this.lines.push(this.current.join(''));
-    this.current = [];
+    this.lines.push(this.chars.join(''));
+    this.clearLine();
+    this.startLine(CONTINUATION_PROMPT);
+  }
+
+  /** A complete line was entered: the up key and Ctrl-R find it again. */
+  remember(text: string): void {
+    this.history.add(text);
   }
 
   reset(): void {
     this.lines = [];
-    this.current = [];
-    this.escape = 'none';
+    this.clearLine();
+    this.keys.reset();
   }
 
   get empty(): boolean {
-    return this.lines.length === 0 && this.current.length === 0;
+    return this.lines.length === 0 && this.chars.length === 0;
   }
 
-  private get length(): number {
-    return this.lines.reduce((n, l) => n + l.length + 1, this.current.length);
+  private clearLine(): void {
+    this.chars = [];
+    this.cursor = 0;
+    this.shown = [];
+    this.shownCursor = 0;
+    this.historyIndex = null;
+    this.draft = [];
+    this.search = null;
   }
 
-  private erase(count: number): EditorEvent | null {
-    if (count === 0) return null;
-    this.current.splice(this.current.length - count, count);
-    return { kind: 'echo', text: '\b \b'.repeat(count) };
-  }
-
-  private wordLength(): number {
-    let n = this.current.length;
-    while (n > 0 && this.current[n - 1] === ' ') n--;
-    while (n > 0 && this.current[n - 1] !== ' ') n--;
-    return this.current.length - n;
-  }
-
-  private skipEscape(ch: string): null {
-    if (this.escape === 'esc') {
-      this.escape = ch === '[' ? 'csi' : ch === ']' ? 'osc' : ch === 'O' ? 'ss3' : 'none';
-    } else if (this.escape === 'ss3') {
-      this.escape = 'none';
-    } else if (this.escape === 'csi') {
-      if (ch >= '@' && ch <= '~') this.escape = 'none';
-    } else if (ch === '\x07' || ch === '\x1b') {
-      this.escape = 'none';
+  private editKey(key: TerminalKey): EditorEvent | null {
+    switch (key.kind) {
+      case 'text':
+        return this.insert([key.ch]);
+      case 'enter':
+        return { kind: 'enter', text: [...this.lines, this.chars.join('')].join('\n'), echo: this.moveToEnd() };
+      case 'interrupt': {
+        const echo = this.moveToEnd();
+        this.reset();
+        return { kind: 'interrupt', echo };
+      }
+      case 'eof-or-delete':
+        if (this.empty) return { kind: 'eof' };
+        return this.cursor < this.chars.length ? this.edit(() => this.chars.splice(this.cursor, 1)) : null;
+      case 'backspace':
+        return this.cursor > 0 ? this.edit(() => this.chars.splice(--this.cursor, 1)) : null;
+      case 'delete':
+        return this.cursor < this.chars.length ? this.edit(() => this.chars.splice(this.cursor, 1)) : null;
+      case 'left':
+        return this.moveTo(this.cursor - 1);
+      case 'right':
+        return this.moveTo(this.cursor + 1);
+      case 'word-left':
+        return this.moveTo(this.wordStartBefore(this.cursor, WORD_CHAR));
+      case 'word-right':
+        return this.moveTo(this.wordEndAfter(this.cursor));
+      case 'home':
+        return this.moveTo(0);
+      case 'end':
+        return this.moveTo(this.chars.length);
+      case 'kill-to-start':
+        return this.kill(0, this.cursor);
+      case 'kill-to-end':
+        return this.kill(this.cursor, this.chars.length);
+      case 'kill-word-back':
+        return this.kill(this.wordStartBefore(this.cursor, /^\S$/u), this.cursor);
+      case 'kill-alnum-word-back':
+        return this.kill(this.wordStartBefore(this.cursor, WORD_CHAR), this.cursor);
+      case 'kill-word-forward':
+        return this.kill(this.cursor, this.wordEndAfter(this.cursor));
+      case 'yank':
+        return this.killed.length ? this.insert(this.killed) : null;
+      case 'transpose':
+        return this.transpose();
+      case 'up':
+        return this.recall(-1);
+      case 'down':
+        return this.recall(1);
+      case 'search-back':
+        if (this.lines.length > 0) return { kind: 'echo', text: BELL };
+        this.search = { query: [], match: -1, saved: [...this.chars] };
+        return this.drawSearch();
+      case 'clear-screen':
+        this.shown = [];
+        this.shownCursor = 0;
+        return this.echo(`\x1b[H\x1b[2J${this.promptText}${this.render(this.chars, this.cursor)}`);
+      case 'cancel':
+      case 'ignored':
+        return null;
     }
-    return null;
+  }
+
+  /** Ctrl-R: typing narrows the search, Ctrl-R finds an older match, Ctrl-G gives up; any other key takes the match and acts. */
+  private searchKey(key: TerminalKey): EditorEvent | null {
+    const search = this.search as Search;
+    switch (key.kind) {
+      case 'text':
+        search.query.push(key.ch);
+        search.match = this.history.searchBack(search.query.join(''), search.match < 0 ? this.history.size : search.match + 1);
+        return this.drawSearch();
+      case 'backspace':
+        search.query.pop();
+        search.match = search.query.length ? this.history.searchBack(search.query.join(''), this.history.size) : -1;
+        return this.drawSearch();
+      case 'search-back': {
+        const older = this.history.searchBack(search.query.join(''), search.match < 0 ? this.history.size : search.match);
+        if (older < 0) return { kind: 'echo', text: BELL };
+        search.match = older;
+        return this.drawSearch();
+      }
+      case 'cancel':
+        this.search = null;
+        return this.replaceLine(search.saved);
+      case 'ignored':
+        return null;
+      default: {
+        this.search = null;
+        const found = search.match >= 0 ? Array.from(this.history.at(search.match) as string) : search.saved;
+        const shown = this.replaceLine(found);
+        const next = this.editKey(key);
+        return combine(shown, next);
+      }
+    }
+  }
+
+  private drawSearch(): EditorEvent | null {
+    const search = this.search as Search;
+    const found = search.match >= 0 ? (this.history.at(search.match) as string) : '';
+    const failed = search.query.length > 0 && search.match < 0 ? 'failed ' : '';
+    const display = Array.from(`(${failed}reverse-i-search)\`${search.query.join('')}': ${found}`);
+    return this.echo(this.render(display, display.length));
+  }
+
+  /** Up (-1) or down (+1) through the history; the line being typed is kept as the newest entry. */
+  private recall(step: -1 | 1): EditorEvent | null {
+    if (this.lines.length > 0) return { kind: 'echo', text: BELL };
+    const size = this.history.size;
+    const from = this.historyIndex ?? size;
+    const to = from + step;
+    if (to < 0 || to > size || (step > 0 && this.historyIndex === null)) return { kind: 'echo', text: BELL };
+    if (this.historyIndex === null) this.draft = [...this.chars];
+    this.historyIndex = to === size ? null : to;
+    const line = to === size ? this.draft : Array.from(this.history.at(to) as string);
+    return this.replaceLine(line);
+  }
+
+  private replaceLine(line: readonly string[]): EditorEvent | null {
+    this.chars = [...line];
+    this.cursor = this.chars.length;
+    return this.echo(this.render(this.chars, this.cursor));
+  }
+
+  private insert(text: readonly string[]): EditorEvent | null {
+    if (this.totalLength + text.length > MAX_LINE_CHARS) return { kind: 'echo', text: BELL };
+    return this.edit(() => {
+      this.chars.splice(this.cursor, 0, ...text);
+      this.cursor += text.length;
+    });
+  }
+
+  private kill(from: number, to: number): EditorEvent | null {
+    if (to <= from) return null;
+    this.killed = this.chars.slice(from, to);
+    return this.edit(() => {
+      this.chars.splice(from, to - from);
+      this.cursor = from;
+    });
+  }
+
+  private transpose(): EditorEvent | null {
+    if (this.chars.length < 2 || this.cursor === 0) return null;
+    const at = this.cursor === this.chars.length ? this.cursor - 1 : this.cursor;
+    return this.edit(() => {
+      [this.chars[at - 1], this.chars[at]] = [this.chars[at] as string, this.chars[at - 1] as string];
+      this.cursor = at + 1;
+    });
+  }
+
+  private moveTo(index: number): EditorEvent | null {
+    const target = Math.max(0, Math.min(this.chars.length, index));
+    if (target === this.cursor) return null;
+    this.cursor = target;
+    return this.echo(this.render(this.chars, this.cursor));
+  }
+
+  private edit(change: () => void): EditorEvent | null {
+    change();
+    return this.echo(this.render(this.chars, this.cursor));
+  }
+
+  private moveToEnd(): string {
+    return this.render(this.shown, this.shown.length);
+  }
+
+  /**
+   * Terminal output that turns what is drawn into `want` with the cursor at
+   * `cursor`. Typing at the end of the line writes just the new text; any
+   * other change moves to the start, rewrites, clears what was longer, and
+   * moves back to the cursor. Positions count columns from the start of the
+   * prompt's row, so moves cross wrapped rows.
+   */
+  private render(want: readonly string[], cursor: number): string {
+    const start = this.promptColumn % this.columns;
+    const shown = this.shown;
+    let out = '';
+    const appended = this.shownCursor === shown.length && cursor === want.length && want.length >= shown.length && shown.every((c, i) => want[i] === c);
+    if (appended) {
+      const end = start + textWidth(want);
+      out += want.slice(shown.length).join('') + this.settleWrap(end);
+    } else {
+      const from = start + textWidth(shown, 0, this.shownCursor);
+      const end = start + textWidth(want);
+      out += this.move(from, start) + want.join('') + this.settleWrap(end) + '\x1b[J' + this.move(end, start + textWidth(want, 0, cursor));
+    }
+    this.shown = [...want];
+    this.shownCursor = cursor;
+    return out;
+  }
+
+  /** After text that ends exactly at the right margin the terminal waits to wrap: make it wrap now, so the cursor is where it is counted. */
+  private settleWrap(end: number): string {
+    return end > 0 && end % this.columns === 0 ? ' \r\x1b[K' : '';
+  }
+
+  private move(from: number, to: number): string {
+    const cols = this.columns;
+    const rows = Math.floor(to / cols) - Math.floor(from / cols);
+    const fromCol = from % cols;
+    const toCol = to % cols;
+    let out = rows < 0 ? `\x1b[${-rows}A` : rows > 0 ? `\x1b[${rows}B` : '';
+    if (toCol < fromCol) out += `\x1b[${fromCol - toCol}D`;
+    else if (toCol > fromCol) out += `\x1b[${toCol - fromCol}C`;
+    return out;
+  }
+
+  private echo(text: string): EditorEvent | null {
+    return text ? { kind: 'echo', text } : null;
+  }
+
+  private get totalLength(): number {
+    return this.lines.reduce((n, l) => n + l.length + 1, this.chars.length);
+  }
+
+  private wordStartBefore(index: number, word: RegExp): number {
+    let n = index;
+    while (n > 0 && !word.test(this.chars[n - 1] as string)) n--;
+    while (n > 0 && word.test(this.chars[n - 1] as string)) n--;
+    return n;
+  }
+
+  private wordEndAfter(index: number): number {
+    let n = index;
+    while (n < this.chars.length && !WORD_CHAR.test(this.chars[n] as string)) n++;
+    while (n < this.chars.length && WORD_CHAR.test(this.chars[n] as string)) n++;
+    return n;
+  }
+}
+
+/** Output of a search that ended, then of the key that ended it. */
+function combine(first: EditorEvent | null, next: EditorEvent | null): EditorEvent | null {
+  const before = first?.kind === 'echo' ? first.text : '';
+  if (!next) return before ? { kind: 'echo', text: before } : null;
+  switch (next.kind) {
+    case 'echo':
+      return { kind: 'echo', text: before + next.text };
+    case 'enter':
+    case 'interrupt':
+      return { ...next, echo: before + next.echo };
+    case 'eof':
+      return next;
   }
 }
