@@ -25,7 +25,7 @@ import type { PolicyDecision } from '../model/requirement.js';
 import { NO_RISK_SIGNALS, quietRiskAssessor, type RiskAssessment, type RiskAssessor } from '../policy/risk-assessor.js';
 import type { RiskLevel } from '../model/risk-level.js';
 import type { Clock } from '../time/clock.js';
-import type { Action, Classification } from '../model/action.js';
+import type { Action, Classification, Protocol } from '../model/action.js';
 import type { AdmissionCheck } from './admission-check.js';
 import type { BypassCheck } from './bypass-check.js';
 import type { AuthenticationRequest, Gate, GateCheckOptions } from './gate.js';
@@ -33,6 +33,9 @@ import type { GateMetrics } from './gate-metrics.js';
 import type { StepUpGrants } from './step-up-grants.js';
 import { allowVerdict, denyVerdict } from './verdicts.js';
 import type { Verdict } from './verdict.js';
+
+/** What one action is called, in messages to the person who asked for it. */
+const ACTION_NOUN: Readonly<Record<Protocol, string>> = { postgres: 'statement', http: 'request', shell: 'command' };
 
 export interface GateDeps {
   readonly verifier: TokenVerifier;
@@ -232,8 +235,9 @@ export class AirlockGate implements Gate {
       }
       // Nobody could ever confirm this step-up: say so now rather than after the whole timeout.
       if (this.deps.enrolment && !(await this.deps.enrolment.isEnrolled(action.principal.subject))) {
+        const noun = ACTION_NOUN[action.protocol];
         const error = new MfaNotEnrolledError(
-          `this statement needs step-up with your second factor, and ${action.principal.subject} has no authenticator enrolled: run \`airlock totp enroll\` (scan the QR code), then \`airlock totp activate CODE\`, then run the statement again`,
+          `this ${noun} needs step-up with your second factor, and ${action.principal.subject} has no authenticator enrolled: run \`airlock totp enroll\` (scan the QR code), then \`airlock totp activate CODE\`, then run the ${noun} again`,
         );
         return denyVerdict({ ...base, path: 'step_up', reason: error.message, error });
       }
