@@ -5,7 +5,7 @@ import type { ShellClassifier } from '../../classifiers/shell/index.js';
 import type { ShellTargetConfig } from '../../config/schema.js';
 import type { CommandGate, HoldDisplay } from './command-gate.js';
 import { deniedLine } from './hold-lines.js';
-import { CONTINUATION_PROMPT, LineEditor } from './line-editor.js';
+import { CONTINUATION_PROMPT, LineEditor, MAX_TERMINAL_LINE_BYTES } from './line-editor.js';
 import { PromptMarks } from './prompt-marks.js';
 import { PtyProcess, type TerminalInfo } from './pty-process.js';
 import { interactiveSpec } from './target-process.js';
@@ -22,6 +22,8 @@ export type ShellMode = (typeof ShellMode)[keyof typeof ShellMode];
 
 /** Keys typed ahead of Airlock's prompt are kept up to this many characters. */
 const MAX_TYPE_AHEAD = 64 * 1024;
+/** Keys typed before bash's prompt is on screen wait for it this long at most (a PS1 an rc file replaced has no end mark). */
+const PROMPT_SHOWN_TIMEOUT_MS = 300;
 /** Of the output, the end of the last line is kept: bash's prompt, which the line editor draws after. */
 const MAX_PROMPT_CHARS = 4096;
 
@@ -51,6 +53,9 @@ export class InteractiveShell {
   private recentRaw = '';
   /** The output since the last line break (bash's prompt, once the `ready` mark arrives). */
   private outputLine = '';
+  /** Bash's prompt is on screen: keys typed before it wait, so they are drawn after it. */
+  private promptShown = false;
+  private promptTimer: NodeJS.Timeout | null = null;
   private controller = new AbortController();
 
   constructor(private readonly init: InteractiveShellInit) {}
@@ -116,9 +121,7 @@ export class InteractiveShell {
           this.keepTypeAhead(`${segment.line}\r`);
           break;
         case 'ready':
-          // The line editor draws from where bash's prompt ends (a PS1 without the mark keeps the last known column).
-          if (this.mode === ShellMode.line) this.editor.startLine(this.outputLine);
-          this.replayTypeAhead();
+          if (this.mode === ShellMode.line) this.showPrompt();
           break;
       }
     }
@@ -138,9 +141,22 @@ export class InteractiveShell {
       return;
     }
     this.mode = ShellMode.line;
+    this.promptShown = false;
+    this.promptTimer ??= setTimeout(() => this.showPrompt(), PROMPT_SHOWN_TIMEOUT_MS);
+    this.promptTimer.unref();
     this.cwd = cwd;
     this.editor.reset();
     this.recentRaw = '';
+  }
+
+  /** The line editor draws from where bash's prompt ends; what was typed ahead is edited and checked as if typed now. */
+  private showPrompt(): void {
+    if (this.promptTimer) clearTimeout(this.promptTimer);
+    this.promptTimer = null;
+    if (this.mode !== ShellMode.line || this.promptShown) return;
+    this.promptShown = true;
+    this.editor.startLine(this.outputLine);
+    this.replayTypeAhead();
   }
 
   private noteOutputLine(text: string): void {
@@ -188,7 +204,7 @@ export class InteractiveShell {
   private lineInput(data: string): void {
     const chars = Array.from(data);
     for (let i = 0; i < chars.length; i++) {
-      if (this.mode !== ShellMode.line) {
+      if (this.mode !== ShellMode.line || !this.promptShown) {
         this.keepTypeAhead(chars.slice(i).join(''));
         return;
       }
@@ -225,6 +241,10 @@ export class InteractiveShell {
     this.editor.reset();
     if (text.trim() === '') return this.freshPrompt();
     this.editor.remember(text);
+    if (text.split('\n').some((line) => Buffer.byteLength(line, 'utf8') > MAX_TERMINAL_LINE_BYTES)) {
+      this.write(`airlock: a line longer than ${MAX_TERMINAL_LINE_BYTES} bytes cannot reach bash whole through a terminal; nothing was run\r\n`);
+      return this.freshPrompt();
+    }
     if (completeness === 'invalid') {
       this.write('airlock: bash cannot parse this line; nothing was run\r\n');
       return this.freshPrompt();

@@ -16,8 +16,14 @@ export type EditorEvent =
   | { readonly kind: 'eof' };
 
 export const CONTINUATION_PROMPT = '> ';
-/** Longer than any command line a person types; beyond it keys are refused with a bell. */
+/** Longer than any command a person types; beyond it keys are refused with a bell. */
 const MAX_LINE_CHARS = 64 * 1024;
+/**
+ * The longest line a terminal in canonical mode hands to bash whole (Linux
+ * keeps 4096 bytes, the newline included, and silently drops the rest): a
+ * longer line would run cut short, not as judged.
+ */
+export const MAX_TERMINAL_LINE_BYTES = 4095;
 const BELL = '\x07';
 const DEFAULT_COLUMNS = 80;
 /** Alphanumeric words, for Meta-b/f/d (bash's `forward-word`); Ctrl-W uses whitespace, as bash's `unix-word-rubout`. */
@@ -238,7 +244,7 @@ export class LineEditor {
   }
 
   private insert(text: readonly string[]): EditorEvent | null {
-    if (this.totalLength + text.length > MAX_LINE_CHARS) return { kind: 'echo', text: BELL };
+    if (this.totalLength + text.length > MAX_LINE_CHARS || utf8Length(this.chars) + utf8Length(text) > MAX_TERMINAL_LINE_BYTES) return { kind: 'echo', text: BELL };
     return this.edit(() => {
       this.chars.splice(this.cursor, 0, ...text);
       this.cursor += text.length;
@@ -341,6 +347,15 @@ export class LineEditor {
     while (n < this.chars.length && WORD_CHAR.test(this.chars[n] as string)) n++;
     return n;
   }
+}
+
+function utf8Length(chars: readonly string[]): number {
+  let bytes = 0;
+  for (const ch of chars) {
+    const cp = ch.codePointAt(0) ?? 0;
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
 
 /** Output of a search that ended, then of the key that ended it. */

@@ -38,17 +38,31 @@ export class PromptMarks {
     this.prefixes = { prompt: `\x1b]133;A;airlock=${nonce};cwd=`, typed: `\x1b]133;T;airlock=${nonce};`, ready: `\x1b]133;B;airlock=${nonce}` };
   }
 
-  /** Environment for bash: prompt hooks (echo off while Airlock owns the line, on while a command runs). */
+  /**
+   * Environment for bash: prompt hooks (echo off while Airlock owns the line, on while a command runs).
+   *
+   * The hook is a function defined on the first prompt, before anything typed
+   * runs, and then made read-only with the prompt variables, so no later line
+   * can redefine it or empty PROMPT_COMMAND (by assignment, `declare -n`,
+   * arithmetic or otherwise) and leave bash reading lines Airlock never sees.
+   * Its variables are `local`: attributes a line gives globals of the same
+   * name (`declare -i`, which would evaluate typed text as arithmetic) do not
+   * reach them. `stty sane` puts back the terminal's special characters, so a
+   * line that ran `stty kill '#'` cannot make the terminal drop the part of
+   * the next line before a `#` that Airlock judged.
+   */
   hooks(target: string): Record<string, string> {
     // Ctrl-C and Ctrl-D typed raw in the window before Airlock sees the mark must not end the wait:
     // SIGINT is ignored while waiting and end-of-file is read past (a vanished terminal ends the shell).
     // The release line is recognised at the end of a line: a terminal left in raw mode does not apply its Ctrl-U.
-    const sync =
-      `trap '' INT; __airlock_eof=0; while :; do if IFS= read -r __airlock_line; then [[ "$__airlock_line" == *'${this.releaseText}' ]] && break; ` +
+    const prompt =
+      `__airlock_prompt() { local __airlock_line __airlock_eof=0; stty sane -echo 2>/dev/null; ` +
+      `printf '\\033]133;A;airlock=${this.nonce};cwd=%s\\007' "\${PWD//[[:cntrl:]]/?}"; ` +
+      `trap '' INT; while :; do if IFS= read -r __airlock_line; then [[ "$__airlock_line" == *'${this.releaseText}' ]] && break; ` +
       `printf '\\033]133;T;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; ` +
-      `else __airlock_eof=$((__airlock_eof + 1)); [ "$__airlock_eof" -ge 1000 ] && exit 1; fi; done; trap - INT; unset __airlock_line __airlock_eof`;
+      `else __airlock_eof=$((__airlock_eof + 1)); [ "$__airlock_eof" -ge 1000 ] && exit 1; fi; done; trap - INT; }`;
     return {
-      PROMPT_COMMAND: `stty -echo 2>/dev/null; printf '\\033]133;A;airlock=${this.nonce};cwd=%s\\007' "\${PWD//[[:cntrl:]]/?}"; ${sync}`,
+      PROMPT_COMMAND: `declare -F __airlock_prompt >/dev/null || { ${prompt}; readonly -f __airlock_prompt; readonly PROMPT_COMMAND PS0 PS1 PS2; }; __airlock_prompt`,
       PS0: '$(stty echo 2>/dev/null)',
       PS1: `${target}:\\w\\$ \\033]133;B;airlock=${this.nonce}\\007`.replace(/\\033/g, '\x1b').replace(/\\007/g, '\x07'),
       PS2: '',

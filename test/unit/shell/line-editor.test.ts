@@ -111,10 +111,23 @@ describe('shell line editor: what the line holds', () => {
     assert.equal(enteredText(type(editor, 'b"\r')), 'echo "a\nb"');
   });
 
-  it('refuses keys beyond the longest line with a bell', () => {
+  it('refuses keys beyond the longest line a terminal hands over whole (4095 bytes) with a bell', () => {
     const editor = new LineEditor();
-    type(editor, 'x'.repeat(64 * 1024));
+    type(editor, 'x'.repeat(4095));
     assert.deepEqual(type(editor, 'y'), [{ kind: 'echo', text: '\x07' }]);
+    assert.equal(enteredText(type(editor, '\r')), 'x'.repeat(4095));
+    const wide = new LineEditor();
+    type(wide, 'é'.repeat(2047));
+    assert.deepEqual(type(wide, 'é'), [{ kind: 'echo', text: '\x07' }]);
+    assert.equal(type(wide, 'x').at(-1)?.kind, 'echo');
+    // Each continuation line has its own limit; the whole text its own.
+    const long = new LineEditor();
+    for (let i = 0; i < 16; i++) {
+      type(long, `${'y'.repeat(4000)}\r`);
+      long.continueLine();
+    }
+    type(long, 'y'.repeat(64 * 1024 - 16 * 4001));
+    assert.deepEqual(type(long, 'z'), [{ kind: 'echo', text: '\x07' }]);
   });
 });
 
