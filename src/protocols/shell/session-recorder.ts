@@ -52,6 +52,7 @@ export class SessionRecorder {
   private gapBytes = 0;
   private lastTime = 0;
   private failure: string | null = null;
+  private writeFailed = false;
   private closed: Promise<RecordingSummary> | null = null;
 
   private constructor(
@@ -135,7 +136,8 @@ export class SessionRecorder {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0 && !this.failure) {
+      // After a full buffer what was queued is still written; after a write error nothing more is tried.
+      while (this.queue.length > 0 && !this.writeFailed) {
         const text = this.queue.join('');
         this.queue = [];
         const chunk = Buffer.from(text, 'utf8');
@@ -146,6 +148,8 @@ export class SessionRecorder {
         this.bytes += chunk.length;
       }
     } catch (err) {
+      this.writeFailed = true;
+      this.queue = [];
       this.fail(`cannot write ${this.file}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.writing = null;
@@ -155,8 +159,6 @@ export class SessionRecorder {
   private fail(reason: string): void {
     if (this.failure) return;
     this.failure = reason;
-    this.queue = [];
-    this.queuedBytes = 0;
     this.options.onFailure(reason);
   }
 }
