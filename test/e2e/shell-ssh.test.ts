@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -391,6 +391,37 @@ targets:
       assert.equal(result.code, 126, result.stderr);
       assert.match(result.stderr, /airlock: denied: .*restarting/);
       assert.ok(existsSync(join(dir, 'inner')));
+    } finally {
+      await airlock.shutdown('test done');
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('e2e: shell sessions that cannot be recorded', () => {
+  it('required (the default): refused with a message, nothing runs; not required: the session goes on unrecorded', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const scratch = mkdtempSync(join(tmpdir(), 'airlock-shell-norec-'));
+    // A file where the recordings directory should be: nothing can be created under it.
+    const blocked = join(scratch, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const airlock = await startTestAirlock(`
+shell: { enabled: true, listen: "127.0.0.1:0", recording: { dir: ${blocked} } }
+targets:
+  - { name: box, protocol: shell, cwd: ${scratch} }
+  - { name: loose, protocol: shell, cwd: ${scratch}, recording: { required: false } }
+`);
+    try {
+      const token = await airlock.token('alice', ['engineers']);
+      const port = (airlock.shell as { port: number }).port;
+      const marker = join(scratch, 'ran');
+      const refused = await sshExec(port, 'box', token, `touch ${marker}`).done;
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /airlock: this session cannot be recorded, and recording is required: refused/);
+      assert.equal(existsSync(marker), false);
+      const loose = await sshExec(port, 'loose', token, `touch ${marker} && echo unrecorded`).done;
+      assert.equal(loose.code, 0, loose.stderr);
+      assert.equal(loose.stdout, 'unrecorded\n');
     } finally {
       await airlock.shutdown('test done');
       rmSync(scratch, { recursive: true, force: true });
