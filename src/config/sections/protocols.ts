@@ -70,7 +70,7 @@ export const shellListenerSchema = z
           .default(true)
           .describe('A session that cannot be recorded is refused, and one whose recording fails (disk error, buffer full) is ended. Off: a full buffer drops events and the file marks the gap; after a disk error the session goes on unrecorded (logged). A target may override it.'),
         record_input: recordInput.default('lines').describe('Input recorded: lines (the command lines Airlock checked), all (also raw keys typed while a program runs, which may include what a program reads with echo off, e.g. a sudo password), none.'),
-        buffer_bytes: z.int().min(4096).default(4_194_304).describe('Recording events waiting for the disk, at most; beyond, the disk is too slow (see required).'),
+        buffer_bytes: z.int().min(1_048_576).default(4_194_304).describe('Recording events waiting for the disk, at most; beyond, the disk is too slow (see required). At least 1 MiB, so one burst of output (64 KiB, up to 6 times that once escaped as JSON) always fits.'),
       })
       .prefault({}),
   })
