@@ -49,6 +49,8 @@ export class SessionChannel {
   private terminal: TerminalInfo | null = null;
   private running: RunningRequest | null = null;
   private recording: SessionRecording | null = null;
+  /** Terminated (revoked, shut down) while the recording was being opened: nothing may start. */
+  private endedWhileStarting = false;
 
   constructor(private readonly init: SessionChannelInit) {
     const { session } = init;
@@ -129,6 +131,7 @@ export class SessionChannel {
     return {
       resize: () => undefined,
       terminate: (reason) => {
+        this.endedWhileStarting = true;
         if (!channel.destroyed) this.refuse(channel, reason);
       },
     };
@@ -148,7 +151,7 @@ export class SessionChannel {
       if (!channel.destroyed) this.refuse(channel, 'this session cannot be recorded, and recording is required: refused (the operator has the reason in the log)');
       return false;
     }
-    if (channel.destroyed) {
+    if (channel.destroyed || this.endedWhileStarting) {
       if (recording) init.recorded(recording);
       return false;
     }
