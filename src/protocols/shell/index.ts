@@ -1,2 +1,4 @@
 export { createShellGateway, type ShellGateway, type ShellGatewayInit } from './ssh-gateway.js';
+export { ShellRecordings, type ShellRecordingsInit } from './shell-recordings.js';
+export type { RecordedSession } from './session-recording.js';
 export { loadOrCreateHostKey, type HostKey } from './host-key.js';

@@ -8,6 +8,7 @@ import { deniedLine } from './hold-lines.js';
 import { CONTINUATION_PROMPT, LineEditor, MAX_TERMINAL_LINE_BYTES } from './line-editor.js';
 import { PromptMarks } from './prompt-marks.js';
 import { PtyProcess, type TerminalInfo } from './pty-process.js';
+import { StepUpCodePrompt } from './step-up-code-prompt.js';
 import { interactiveSpec } from './target-process.js';
 
 /**
@@ -34,6 +35,8 @@ export interface InteractiveShellInit {
   readonly gate: CommandGate;
   readonly classifier: ShellClassifier;
   readonly logger: Logger;
+  /** Keys passed raw to a running program (the recording keeps them only when configured to). */
+  readonly onRawInput?: (data: string) => void;
 }
 
 /**
@@ -57,6 +60,8 @@ export class InteractiveShell {
   private promptShown = false;
   private promptTimer: NodeJS.Timeout | null = null;
   private controller = new AbortController();
+  /** Set while a held step-up asks for the code at Airlock's prompt. */
+  private codePrompt: StepUpCodePrompt | null = null;
 
   constructor(private readonly init: InteractiveShellInit) {}
 
@@ -179,6 +184,7 @@ export class InteractiveShell {
       case ShellMode.line:
         return this.lineInput(data);
       case ShellMode.deciding:
+        if (this.codePrompt) return this.codePrompt.key(data);
         if (data.includes('\x03')) this.controller.abort(new Error('withdrawn with Ctrl-C'));
         else this.keepTypeAhead(data);
         return;
@@ -194,6 +200,7 @@ export class InteractiveShell {
       return;
     }
     this.recentRaw = (this.recentRaw + data).slice(-this.marks.nonce.length);
+    this.init.onRawInput?.(data);
     this.pty?.write(data);
   }
 
@@ -256,8 +263,19 @@ export class InteractiveShell {
   private async decide(command: string): Promise<void> {
     const display: HoldDisplay = {
       held: (lines) => this.write(lines.map((l) => `${l}\r\n`).join('')),
-      waiting: (line) => this.write(`\r\x1b[K${line}`),
-      ended: () => this.write('\r\x1b[K'),
+      // The code prompt stays on its line: no waiting lines over it.
+      waiting: (line) => {
+        if (!this.codePrompt) this.write(`\r\x1b[K${line}`);
+      },
+      ended: () => {
+        this.codePrompt?.close();
+        this.codePrompt = null;
+        this.write('\r\x1b[K');
+      },
+      stepUp: (prompting) => {
+        this.codePrompt = new StepUpCodePrompt(prompting, (text) => this.write(text), () => this.controller.abort(new Error('withdrawn with Ctrl-C')));
+        this.codePrompt.start();
+      },
     };
     const verdict = await this.init.gate.check(command, this.cwd, display, this.controller.signal);
     if (this.controller.signal.aborted) this.controller = new AbortController();

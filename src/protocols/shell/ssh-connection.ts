@@ -9,6 +9,7 @@ import type { LiveSession, SessionRegistry } from '../../gate/session-registry.j
 import type { Principal } from '../../model/principal.js';
 import { CommandGate } from './command-gate.js';
 import { SessionChannel } from './session-channel.js';
+import type { ShellRecordings } from './shell-recordings.js';
 
 export interface SshConnectionContext {
   readonly targets: ReadonlyMap<string, ShellTargetConfig>;
@@ -18,6 +19,7 @@ export interface SshConnectionContext {
   readonly logger: Logger;
   readonly noticeIntervalMs: number;
   readonly publicUrl?: string;
+  readonly recordings: ShellRecordings;
 }
 
 /** Life cycle of one SSH connection. */
@@ -41,6 +43,7 @@ export class SshConnection {
   private principal: Principal | null = null;
   private target: ShellTargetConfig | null = null;
   private readonly channels = new Set<SessionChannel>();
+  private channelCount = 0;
   private unregister: (() => void) | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private logger: Logger;
@@ -141,7 +144,18 @@ export class SshConnection {
       noticeIntervalMs: this.ctx.noticeIntervalMs,
       ...(this.ctx.publicUrl ? { publicUrl: this.ctx.publicUrl } : {}),
     });
-    const channel = new SessionChannel({ session, target, gate, classifier: this.ctx.classifier, logger: this.logger, refused: (what) => this.refused(what) });
+    const { recordings } = this.ctx;
+    const channelNumber = ++this.channelCount;
+    const channel = new SessionChannel({
+      session,
+      target,
+      gate,
+      classifier: this.ctx.classifier,
+      logger: this.logger,
+      refused: (what) => this.refused(what),
+      record: (request) => recordings.start({ ...request, sessionId: this.id, channelNumber, principal, target, source: this.source }),
+      recorded: (recording) => recordings.finished(recording),
+    });
     this.channels.add(channel);
   }
 

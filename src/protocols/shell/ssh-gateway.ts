@@ -6,6 +6,7 @@ import type { AirlockConfig, ShellTargetConfig } from '../../config/schema.js';
 import type { Gate } from '../../gate/gate.js';
 import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { HostKey } from './host-key.js';
+import type { ShellRecordings } from './shell-recordings.js';
 import { SshConnection } from './ssh-connection.js';
 
 export interface ShellGatewayInit {
@@ -17,6 +18,8 @@ export interface ShellGatewayInit {
   readonly hostKey: HostKey;
   readonly logger: Logger;
   readonly publicUrl?: string;
+  /** Every session channel is recorded through it. */
+  readonly recordings: ShellRecordings;
 }
 
 export interface ShellGateway {
@@ -37,6 +40,7 @@ export function createShellGateway(init: ShellGatewayInit): ShellGateway {
       sessions: init.sessions,
       logger: init.logger,
       noticeIntervalMs: init.config.notice_interval,
+      recordings: init.recordings,
       ...(init.publicUrl ? { publicUrl: init.publicUrl } : {}),
     });
     connections.add(connection);
