@@ -59,10 +59,6 @@ policy:
     tmux = await TmuxSession.start(join(scratch, 'tmux.sock'), 'airlock', ssh, { SSHPASS: token });
     const session = tmux;
     const screen = () => session.screen();
-    const clear = async () => {
-      await session.type('clear', 'Enter');
-      await waitFor(async () => (await screen()).trim().split('\n').length === 1, 10_000, 'a clear screen');
-    };
     /** Waits until the screen shows something; on a timeout the error carries the screen. */
     const shows = async (test: (text: string) => boolean, what: string) => {
       try {
@@ -70,6 +66,10 @@ policy:
       } catch (err) {
         throw new Error(`${(err as Error).message}; the screen:\n${await screen()}`);
       }
+    };
+    const clear = async () => {
+      await session.type('clear', 'Enter');
+      await shows((text) => /^box:\S*[$#]$/.test(text.trim()), 'a clear screen with the prompt');
     };
     await waitFor(async () => /^box:\S*[$#]/m.test(await screen()), 15_000, 'the shell prompt');
 
@@ -133,7 +133,7 @@ policy:
     if (!requirePrograms(t, ['ssh', 'sshpass', 'tmux'])) return;
     const session = tmux as TmuxSession;
     await session.type('clear', 'Enter');
-    await waitFor(async () => (await session.screen()).trim().split('\n').length === 1, 10_000, 'a clear screen');
+    await waitFor(async () => /^box:\S*[$#]$/.test((await session.screen()).trim()), 10_000, 'a clear screen with the prompt');
     // Pasted in one piece: the editor takes up to 4095 bytes and rings the bell for the rest.
     await session.type(`echo ${'a'.repeat(4100)}; touch ${join(scratch, 'pwned-long')}`, 'Enter');
     try {
@@ -142,5 +142,27 @@ policy:
       throw new Error(`${(err as Error).message}; the screen:\n${await session.screen()}`);
     }
     assert.equal(existsSync(join(scratch, 'pwned-long')), false);
+  });
+
+  it('a state change no line announced (arithmetic evaluating a variable set earlier) makes every later line held', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass', 'tmux'])) return;
+    const session = tmux as TmuxSession;
+    const screen = () => session.screen();
+    await session.type('clear', 'Enter');
+    await waitFor(async () => /^box:\S*[$#]$/.test((await screen()).trim()), 10_000, 'a clear screen with the prompt');
+    // Each line is low on its own: a string assignment, then arithmetic on a bare name (bash evaluates the value: PATH=0).
+    await session.type("v='PATH=0'; echo assigned", 'Enter');
+    await waitFor(async () => /^assigned$/m.test(await screen()), 10_000, 'the assignment');
+    await session.type('(( v )); echo evaluated', 'Enter');
+    await waitFor(async () => /^evaluated$/m.test(await screen()), 10_000, 'the arithmetic');
+    assert.equal(heldApprovalId(await screen()), null);
+    // Bash's own report at the next prompt says PATH changed: even `ls` is now held.
+    await session.type('ls', 'Enter');
+    await waitFor(async () => heldApprovalId(await screen()) !== null, 10_000, 'ls to be held once the state is unmodelled');
+    const id = heldApprovalId(await screen()) as string;
+    const view = (await (await fetch(`${airlock.url}/v1/approvals/${id}`, { headers: { authorization: `Bearer ${bobToken}` } })).json()) as { action: { flags?: string[]; classification?: { flags?: string[] } } };
+    assert.match(JSON.stringify(view), /shell_state_unmodelled/);
+    await session.type('', 'C-c');
+    await waitFor(async () => /withdrawn; nothing was run/.test(await screen()), 10_000, 'the withdrawal');
   });
 });

@@ -7,6 +7,8 @@ import type { Verdict } from '../../gate/verdict.js';
 import { denyVerdict } from '../../gate/verdicts.js';
 import { createAction } from '../../model/action.js';
 import type { Principal } from '../../model/principal.js';
+import type { Classification } from '../../model/action.js';
+import { maxRisk } from '../../model/risk-level.js';
 import { heldLines, waitingLine } from './hold-lines.js';
 
 /** Where a session shows that its command is held (stderr of an exec, the terminal of a shell). */
@@ -39,6 +41,18 @@ export interface CommandObserver {
   decided(verdict: Verdict, command: string): void;
 }
 
+/** What the session knows about the line beyond its text. */
+export interface ShellLineContext {
+  /**
+   * Why the shell's own state is not what Airlock modelled: it changed in a
+   * way no judged line announced (bash reports it before each prompt). Every
+   * line is then at least high: names may not mean what they seem.
+   */
+  readonly unmodelledState?: string | null;
+  /** Told the classification the Gate is asked about. */
+  readonly onClassified?: (classification: Classification) => void;
+}
+
 export interface CommandGateInit {
   readonly gate: Gate;
   readonly classifier: ShellClassifier;
@@ -67,16 +81,20 @@ export class CommandGate {
     this.observer = observer;
   }
 
-  async check(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal): Promise<Verdict> {
+  async check(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal, context: ShellLineContext = {}): Promise<Verdict> {
     this.observer?.checking(command);
-    const verdict = await this.decide(command, cwd, display, signal);
+    const verdict = await this.decide(command, cwd, display, signal, context);
     this.observer?.decided(verdict, command);
     return verdict;
   }
 
-  private async decide(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal): Promise<Verdict> {
+  private async decide(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal, context: ShellLineContext): Promise<Verdict> {
     const { gate, classifier, principal, target, sessionId, source, logger } = this.init;
-    const classification = classifier.classifyIn(command, cwd);
+    const classified = classifier.classifyIn(command, cwd);
+    const classification: Classification = context.unmodelledState
+      ? { risk: maxRisk(classified.risk, 'high'), facts: { ...classified.facts, flags: [...classified.facts.flags, 'shell_state_unmodelled'] } }
+      : classified;
+    context.onClassified?.(classification);
     const action = createAction({ principal, protocol: 'shell', target, sessionId, source, command, classification });
     const now = gate.checkNow?.(action);
     if (now !== undefined) return now;

@@ -2,12 +2,14 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import type { ServerChannel } from 'ssh2';
 import type { ShellClassifier } from '../../classifiers/shell/index.js';
+import type { Classification } from '../../model/action.js';
 import type { ShellTargetConfig } from '../../config/schema.js';
 import type { CommandGate, HoldDisplay } from './command-gate.js';
 import { deniedLine } from './hold-lines.js';
 import { CONTINUATION_PROMPT, LineEditor, MAX_TERMINAL_LINE_BYTES } from './line-editor.js';
 import { PromptMarks } from './prompt-marks.js';
 import { PtyProcess, type TerminalInfo } from './pty-process.js';
+import { ShellStateWatch } from './shell-state-watch.js';
 import { StepUpCodePrompt } from './step-up-code-prompt.js';
 import { interactiveSpec } from './target-process.js';
 
@@ -59,6 +61,7 @@ export class InteractiveShell {
   /** Bash's prompt is on screen: keys typed before it wait, so they are drawn after it. */
   private promptShown = false;
   private promptTimer: NodeJS.Timeout | null = null;
+  private readonly state = new ShellStateWatch();
   private controller = new AbortController();
   /** Set while a held step-up asks for the code at Airlock's prompt. */
   private codePrompt: StepUpCodePrompt | null = null;
@@ -119,6 +122,7 @@ export class InteractiveShell {
           this.noteOutputLine(segment.text);
           break;
         case 'prompt':
+          this.state.reported(segment.state);
           this.promptReached(segment.cwd);
           break;
         case 'typed':
@@ -277,10 +281,13 @@ export class InteractiveShell {
         this.codePrompt.start();
       },
     };
-    const verdict = await this.init.gate.check(command, this.cwd, display, this.controller.signal);
+    let classification: Classification | null = null;
+    const context = { unmodelledState: this.state.unmodelled, onClassified: (c: Classification) => (classification = c) };
+    const verdict = await this.init.gate.check(command, this.cwd, display, this.controller.signal, context);
     if (this.controller.signal.aborted) this.controller = new AbortController();
     if (this.mode !== ShellMode.deciding) return;
     if (verdict.allowed) {
+      if (classification) this.state.allowed(classification);
       this.mode = ShellMode.running;
       this.pty?.write(`${command}\n`);
       return;
