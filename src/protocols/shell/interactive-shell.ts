@@ -216,6 +216,7 @@ export class InteractiveShell {
     const chars = Array.from(data);
     for (let i = 0; i < chars.length; i++) {
       if (this.mode !== ShellMode.line || !this.promptShown) {
+        this.write(this.editor.flush());
         this.keepTypeAhead(chars.slice(i).join(''));
         return;
       }
@@ -239,6 +240,8 @@ export class InteractiveShell {
           break;
       }
     }
+    // The line is drawn once per chunk of input: a paste is not redrawn key by key.
+    this.write(this.editor.flush());
   }
 
   private enter(text: string): void {
