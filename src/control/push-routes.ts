@@ -25,7 +25,11 @@ export function pushRoutes(deps: PushRoutesDeps): ControlRoutes {
     return push;
   };
   return (app) => {
-    app.get('/v1/push/key', async () => ({ public_key: enabled().publicKey }));
+    // Always 200, so a page can ask without a console error where push is off.
+    app.get('/v1/push/key', async () => {
+      const push = deps.push();
+      return push ? { enabled: true, public_key: push.publicKey } : { enabled: false };
+    });
 
     app.post('/v1/push/subscriptions', { bodyLimit: MAX_SUBSCRIPTION_BYTES }, async (request, reply) => {
       const principal = await requirePrincipal(request, deps.verifier);

@@ -1,4 +1,5 @@
 import { CLIENT_COMMON } from './client-common.js';
+import { PUSH_CLIENT } from './push-client.js';
 import { compilePage, type PageRenderer } from './html-page.js';
 import { signInMarkup, type SignInOptions } from './sign-in-markup.js';
 
@@ -287,5 +288,5 @@ if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
 
 /** The page for one set of sign-in options (compiled once, at route registration). */
 export function approvalPage(options: SignInOptions): PageRenderer {
-  return compilePage({ title: 'Approval request · Airlock', body: body(options), script: CLIENT_COMMON + SCRIPT });
+  return compilePage({ title: 'Approval request · Airlock', body: body(options), script: CLIENT_COMMON + PUSH_CLIENT + SCRIPT });
 }

@@ -107,6 +107,7 @@ function setupSignIn(onSignedIn) {
     setText(byId('whoami-subject'), typeof claims.sub === 'string' ? claims.sub : '(unknown subject)');
     byId('signin').hidden = true;
     byId('whoami').hidden = false;
+    document.dispatchEvent(new CustomEvent('airlock:signed-in'));
     onSignedIn(claims);
   }
   if (form) form.addEventListener('submit', function (event) {
