@@ -149,6 +149,9 @@ function render(view) {
   var own = isRequester(view);
   byId('decide').hidden = !(pending && view.kind === 'approval');
   byId('own-request').hidden = !own;
+  // The requester is told who decides instead of being offered buttons the API would refuse.
+  byId('approve-form').hidden = own;
+  if (own) byId('deny-form').hidden = true;
   Array.prototype.forEach.call(document.querySelectorAll('.mfa-field'), function (field) { field.hidden = !view.mfa_required; });
   byId('confirm').hidden = !(pending && view.kind === 'step_up' && own);
   byId('request').hidden = false;
