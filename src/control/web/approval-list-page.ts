@@ -67,7 +67,7 @@ function load(announce) {
     byId('list').hidden = false;
     if (announce) byId('title').focus();
     if (pollTimer) clearTimeout(pollTimer);
-    pollTimer = setTimeout(function () { load(false); }, 10000);
+    pollTimer = setTimeout(function () { load(false); }, 5000);
   });
 }
 
