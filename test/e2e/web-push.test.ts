@@ -82,6 +82,19 @@ policy:
     const removed = await fetch(`${airlock.url}/v1/push/subscriptions`, { method: 'DELETE', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: sub.endpoint }) });
     assert.equal(removed.status, 204);
     assert.deepEqual(await airlock.store.setMembers('push:subs:bob'), []);
+
+    // A revoked subject's devices hear nothing more.
+    assert.equal((await post({ endpoint: sub.endpoint, keys: sub.keys })).status, 201);
+    assert.equal((await airlock.store.setMembers('push:subs:bob')).length, 1);
+    const admin = await airlock.token('root', ['airlock-admins']);
+    const revoke = await fetch(`${airlock.url}/v1/revocations`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'subject', id: 'bob', reason: 'left the team' }) });
+    assert.equal(revoke.status, 201);
+    try {
+      await waitFor(async () => (await airlock.store.setMembers('push:subs:bob')).length === 0, 5000, "bob's subscriptions removed");
+      assert.equal((await post({ endpoint: sub.endpoint, keys: sub.keys })).status, 403, 'and he cannot subscribe again');
+    } finally {
+      await fetch(`${airlock.url}/v1/revocations/subject/bob`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+    }
   });
 
   it('bob turns notifications on; the real service worker shows the push Airlock sent for alice\'s held DROP', async (t) => {
