@@ -114,6 +114,8 @@ policy:
     const fake = JSON.stringify({ endpoint: device.endpoint, p256dh: device.keys.p256dh, auth: device.keys.auth });
     await context.addInitScript(`(() => {
       const fake = ${fake};
+      // Kept across page loads, as a browser keeps a real subscription.
+      const saved = localStorage.getItem('test.subscription');
       let current = null;
       const toBytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0)).buffer;
       const make = (options) => ({
@@ -122,11 +124,13 @@ policy:
         options,
         getKey: (name) => toBytes(name === 'p256dh' ? fake.p256dh : fake.auth),
         toJSON: () => ({ endpoint: fake.endpoint, expirationTime: null, keys: { p256dh: fake.p256dh, auth: fake.auth } }),
-        unsubscribe: async () => { current = null; return true; },
+        unsubscribe: async () => { current = null; localStorage.removeItem('test.subscription'); return true; },
       });
+      if (saved) current = make({ userVisibleOnly: true, applicationServerKey: new Uint8Array(JSON.parse(saved)).buffer });
       PushManager.prototype.subscribe = async function (options) {
         window.subscribedWith = options;
         current = make(options || {});
+        localStorage.setItem('test.subscription', JSON.stringify(Array.from(new Uint8Array(options.applicationServerKey))));
         return current;
       };
       PushManager.prototype.getSubscription = async function () { return current; };
@@ -196,14 +200,19 @@ policy:
     assert.deepEqual(shown, [{ title: 'Approval needed: postgres on app', body: `alice (risk critical): DROP TABLE ${table}`, tag: id, url: `${airlock.url}/approvals/${id}`, actions: ['Open'] }]);
     assert.ok(await tableExists(table), 'a notification decides nothing');
 
-    // Deciding still needs the signed-in page.
+    // Deciding still needs the signed-in page; it remembers this device's notifications are on.
     await page.goto(`${airlock.url}/approvals/${id}`);
+    await page.locator('#push-state').filter({ hasText: 'Notifications are on for this device.' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Stop notifications on this device' }).isVisible(), true);
     await page.getByRole('button', { name: 'Deny…' }).click();
     await page.getByLabel(/Why deny\?/).fill('push test done');
     await page.getByRole('button', { name: 'Deny request' }).click();
     await page.locator('#status').filter({ hasText: 'Denied' }).waitFor();
     const result = await run.done;
     assert.match(result.stderr, /denied by bob: push test done/);
+    await page.getByRole('button', { name: 'Stop notifications on this device' }).click();
+    await page.getByRole('button', { name: 'Notify me on this device' }).waitFor();
+    assert.deepEqual(await airlock.store.setMembers('push:subs:bob'), [], 'the server forgot this device');
     assert.deepEqual(errors, []);
     await context.close();
     await direct((c) => c.query(`DROP TABLE ${table}`));

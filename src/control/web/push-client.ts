@@ -23,6 +23,16 @@ function base64urlBytes(text) {
   return Uint8Array.from(atob(b64 + '===='.slice(b64.length % 4 || 4)), function (c) { return c.charCodeAt(0); });
 }
 
+/** Whether a subscription was made with Airlock's current VAPID key (a rotated key makes old ones useless). */
+function madeWithCurrentKey(subscription) {
+  var used = subscription.options && subscription.options.applicationServerKey;
+  if (!used) return true;
+  var a = new Uint8Array(used), b = base64urlBytes(pushKey);
+  if (a.length !== b.length) return false;
+  for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function pushSupported() {
   return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window && window.isSecureContext;
 }
@@ -63,8 +73,9 @@ function setupPush() {
     pushKey = result.body.public_key;
     box.hidden = false;
     return currentSubscription().then(function (subscription) {
-      if (subscription && Notification.permission === 'granted') return sendSubscription(subscription, false);
+      if (subscription && Notification.permission === 'granted' && madeWithCurrentKey(subscription)) return sendSubscription(subscription, false);
       showPushState(false);
+      if (subscription && !madeWithCurrentKey(subscription)) return subscription.unsubscribe();
     });
   }).catch(function () { /* no push on this device */ });
 }
@@ -78,7 +89,9 @@ function enablePush() {
     return navigator.serviceWorker.ready;
   }).then(function (registration) {
     return registration.pushManager.getSubscription().then(function (existing) {
-      return existing || registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64urlBytes(pushKey) });
+      if (existing && madeWithCurrentKey(existing)) return existing;
+      var fresh = function () { return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64urlBytes(pushKey) }); };
+      return existing ? existing.unsubscribe().then(fresh) : fresh();
     });
   }).then(function (subscription) {
     return sendSubscription(subscription, true);

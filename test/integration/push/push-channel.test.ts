@@ -13,7 +13,10 @@ import { systemClock } from '../../../src/time/clock.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { principal, silentLogger } from '../../support/core-fixtures.js';
 import { LocalPushService, type TestSubscription } from '../../support/push-service.js';
-import { waitFor } from '../../support/services.js';
+import { REDIS, requireRedis, waitFor } from '../../support/services.js';
+import { randomUUID } from 'node:crypto';
+import { redisSchema } from '../../../src/config/sections/store.js';
+import { RedisStore } from '../../../src/store/redis-store.js';
 
 const LINKS = { url: 'https://airlock.example/approvals/REQ', approveCommand: 'airlock approve REQ', denyCommand: 'airlock deny REQ' };
 let counter = 0;
@@ -222,5 +225,39 @@ describe('PushChannel against a local push service (VAPID checked, RFC 8291 payl
     assert.equal(hasChannelModules(withPush, {}), false);
     const modules = await loadChannelModules(withPush);
     assert.equal(typeof modules.push?.PushChannel, 'function');
+  });
+
+  it('replicas on one Redis share subscriptions: one stores, the other sends and removes a gone one', async (t) => {
+    if (!(await requireRedis(t))) return;
+    const config = redisSchema.parse({ url: `redis://${REDIS.host}:${REDIS.port}`, key_prefix: `test:${randomUUID()}:` });
+    const [storeA, storeB] = [await RedisStore.open({ config }), await RedisStore.open({ config })];
+    try {
+      const options = { clock: systemClock, maxPerUser: 3, endpointHosts: ['127.0.0.1'] };
+      const onA = new PushSubscriptions({ store: storeA, ...options });
+      const onB = new PushSubscriptions({ store: storeB, ...options });
+      const kept = service.subscribe();
+      const gone = service.subscribe();
+      await onA.save(principal('bob', ['dba']), { endpoint: kept.endpoint, keys: kept.keys });
+      await onA.save(principal('bob', ['dba']), { endpoint: gone.endpoint, keys: gone.keys });
+      service.script(gone.name, 410);
+      const channel = new PushChannel({
+        config: { subject: 'https://airlock.example/contact', ttl: 60_000, timeout: 5000, retries: 1, max_queue: 10 },
+        keys: generateVapidKeys(),
+        subscriptions: onB,
+        directory: new ApproverDirectory({ entries: [], clock: systemClock }),
+        logger: silentLogger,
+        bus: new EventBus(),
+        clock: systemClock,
+      });
+      await channel.notify(record(), LINKS);
+      await channel.idle();
+      assert.equal(service.for(kept.name)[0]?.status, 201);
+      assert.equal(service.for(kept.name)[0]?.vapidSubject, 'https://airlock.example/contact');
+      assert.deepEqual((await onA.list('bob')).map((s) => s.endpoint), [kept.endpoint], 'replica A sees what replica B removed');
+      await channel.close();
+    } finally {
+      await storeA.close();
+      await storeB.close();
+    }
   });
 });
