@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { BadRequestError } from '../errors.js';
 import type { Principal } from '../model/principal.js';
@@ -35,6 +35,8 @@ const AUTH_BYTES = 16;
 
 const subjectSetKey = (subject: string) => `push:subs:${subject}`;
 const subscriptionKey = (subject: string, endpointId: string) => `push:sub:${subject}:${endpointId}`;
+/** Whose an endpoint is: a browser's endpoint belongs to the last person who turned notifications on in it. */
+const ownerKey = (endpointId: string) => `push:owner:${endpointId}`;
 
 /** A short, stable name for an endpoint (its URL can be 500+ characters). */
 export function endpointId(endpoint: string): string {
@@ -67,6 +69,9 @@ export class PushSubscriptions {
       keys,
       createdAt: this.options.clock.now(),
     };
+    // One browser, two people (one signed out, the other in): the device now hears only for the second.
+    const owner = await this.options.store.getValue(ownerKey(id));
+    if (owner !== null && owner !== principal.subject) await this.remove(owner, endpoint);
     const existing = await this.list(principal.subject);
     const others = existing.filter((s) => endpointId(s.endpoint) !== id);
     // Over the cap: the oldest devices make room (a browser that re-subscribes gets a new endpoint).
@@ -75,6 +80,7 @@ export class PushSubscriptions {
       for (const old of [...others].sort((a, b) => a.createdAt - b.createdAt).slice(0, excess)) await this.remove(old.subject, old.endpoint);
     }
     await this.options.store.setValue(subscriptionKey(principal.subject, id), JSON.stringify(record), { ttlMs: this.ttlMs });
+    await this.options.store.setValue(ownerKey(id), principal.subject, { ttlMs: this.ttlMs });
     await this.options.store.addToSet(subjectSetKey(principal.subject), id);
     await this.options.store.addToSet(SUBJECTS_KEY, principal.subject);
     return id;
@@ -85,6 +91,7 @@ export class PushSubscriptions {
     const id = endpointId(endpoint);
     await this.options.store.deleteValue(subscriptionKey(subject, id));
     await this.options.store.removeFromSet(subjectSetKey(subject), id);
+    if ((await this.options.store.getValue(ownerKey(id))) === subject) await this.options.store.deleteValue(ownerKey(id));
   }
 
   /** Removes every subscription of a person (revocation). */
@@ -129,6 +136,7 @@ export class PushSubscriptions {
     if (typeof p256dh !== 'string' || decodedLength(p256dh) !== P256DH_BYTES || Buffer.from(p256dh, 'base64url')[0] !== 0x04) {
       throw new BadRequestError('keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)');
     }
+    if (!onCurve(p256dh)) throw new BadRequestError('keys.p256dh is not a point on P-256');
     if (typeof auth !== 'string' || decodedLength(auth) !== AUTH_BYTES) throw new BadRequestError('keys.auth must be 16 bytes, base64url');
     const expiration = field(body, 'expirationTime');
     if (expiration !== undefined && expiration !== null && typeof expiration !== 'number') throw new BadRequestError('expirationTime must be a number or null');
@@ -160,6 +168,16 @@ function field(body: unknown, name: string): unknown {
 
 function decodedLength(value: string): number {
   return /^[A-Za-z0-9_-]+$/.test(value) ? Buffer.from(value, 'base64url').length : -1;
+}
+
+function onCurve(p256dh: string): boolean {
+  const point = Buffer.from(p256dh, 'base64url');
+  try {
+    createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hostMatches(host: string, allowed: string): boolean {

@@ -122,14 +122,20 @@ export class PushChannel implements ApprovalChannel {
     let last = 'not attempted';
     for (let attempt = 0; attempt <= config.retries; attempt++) {
       let retryAfterMs = 0;
+      // Built per attempt: the VAPID JWT carries an expiry and the encryption a fresh salt. A failure here is final.
+      let request: ReturnType<typeof webpush.generateRequestDetails>;
       try {
-        // Built per attempt: the VAPID JWT carries an expiry and the encryption a fresh salt.
-        const request = webpush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
+        request = webpush.generateRequestDetails({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
           vapidDetails: { subject: config.subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
           TTL: Math.round(config.ttl / 1000),
           contentEncoding: 'aes128gcm',
           urgency: 'high',
         });
+      } catch (err) {
+        this.pushes?.inc({ outcome: 'failed' });
+        throw new Error(`cannot build the push request (${(err as Error).message})`);
+      }
+      try {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(request.headers)) {
           // fetch sets Content-Length itself.

@@ -214,7 +214,14 @@ describe('PushChannel against a local push service (VAPID checked, RFC 8291 payl
     await refused({ endpoint: 'https://push.example.com/x', keys: { ...keys, auth: 'AAAA' } }, /auth/);
     await refused({ endpoint: 'https://push.example.com/x' }, /p256dh/);
     await refused(['https://push.example.com/x'], /endpoint is required/);
+    const offCurve = Buffer.alloc(65, 1);
+    offCurve[0] = 0x04;
+    await refused({ endpoint: 'https://push.example.com/x', keys: { ...keys, p256dh: offCurve.toString('base64url') } }, /not a point on P-256/);
     await subscriptions.save(bob, { endpoint: 'https://push.example.com/ok', keys });
+    // One browser, then someone else signs in there and turns notifications on: the device is theirs now.
+    await subscriptions.save(principal('carol', ['dba']), { endpoint: 'https://push.example.com/ok', keys });
+    assert.ok(!(await subscriptions.list('bob')).some((s) => s.endpoint === 'https://push.example.com/ok'));
+    assert.deepEqual((await subscriptions.list('carol')).map((s) => s.endpoint), ['https://push.example.com/ok']);
     await close();
   });
 
