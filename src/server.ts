@@ -14,6 +14,8 @@ import { createSqlClassifier } from './classifiers/sql/index.js';
 import type { AirlockConfig, HttpTargetConfig, PostgresTargetConfig, ShellTargetConfig } from './config/schema.js';
 import { approvalRoutes } from './control/approval-routes.js';
 import { webRoutes } from './control/web-routes.js';
+import { pushRoutes } from './control/push-routes.js';
+import { loadOrCreateVapidKeys, type VapidKeys } from './approvals/channels/vapid-keys.js';
 import { createControlServer, type ControlRoutes } from './control/control-server.js';
 import { healthRoutes } from './control/health-routes.js';
 import { rawBodyRoute } from './control/raw-body-route.js';
@@ -123,7 +125,17 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     // The broker is the channels' decision sink, and the channels are the broker's: bind late.
     let channels: Channels | null = null;
     let channelModules: ChannelModules = await loadChannelModules(config);
-    const buildChannels = (c: AirlockConfig): Channels => createChannels(c, { logger, bus, clock, store, registry: metrics.registry, sink: broker, modules: channelModules });
+    const vapidKeysFor = (c: AirlockConfig): VapidKeys | undefined => {
+      const push = c.approvals.channels.push;
+      if (!push?.enabled) return undefined;
+      const { keys, generated } = loadOrCreateVapidKeys(push, dataDir);
+      if (generated) logger.warn({ file: join(dataDir, 'push-vapid.json') }, 'generated a VAPID key pair for push notifications; replicas must share one (approvals.channels.push.vapid_public_key / vapid_private_key)');
+      return keys;
+    };
+    const buildChannels = (c: AirlockConfig): Channels => {
+      const vapidKeys = vapidKeysFor(c);
+      return createChannels(c, { logger, bus, clock, store, registry: metrics.registry, sink: broker, modules: channelModules, ...(vapidKeys ? { vapidKeys } : {}) });
+    };
     const broker = new ApprovalBroker({
       store,
       channels: [],
@@ -139,6 +151,14 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     channels = buildChannels(config);
     broker.setChannels([...channels.channels, ...(options.channels ?? [])]);
     cleanups.push(() => channels?.close());
+    // A revoked person's devices hear nothing more (the store is shared: one replica's removal is everyone's).
+    cleanups.push(
+      bus.on((event) => {
+        const data = event.data as { kind?: unknown; id?: unknown } | undefined;
+        if (event.type !== 'revocation.added' || data?.kind !== 'subject' || typeof data.id !== 'string') return;
+        channels?.push?.subscriptions.removeAll(data.id).catch((err: unknown) => logger.warn({ err }, 'could not remove the push subscriptions of a revoked subject'));
+      }),
+    );
 
     // The feedback loop: signals raise requirements, admission refuses revoked
     // principals and blocked networks, bypass rules let trusted work skip step-up.
@@ -203,6 +223,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       approvalRoutes({ broker, verifier: controlVerifier, clock, adminGroups: config.control.admin_groups }),
       webRoutes({ signIn: config.identity.login?.web_client_id !== undefined, tokenForm: config.control.web_token_form ?? config.identity.login?.web_client_id === undefined }),
       revocationRoutes({ revocations, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
+      pushRoutes({ verifier: controlVerifier, push: () => channels?.push ?? null }),
       riskRoutes({ store, signals, revocations, clock, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
       targetRoutes({ verifier: controlVerifier, targets: () => connectInfo }),
       ...(config.identity.login?.web_client_id
@@ -477,7 +498,7 @@ function withAllChannels(config: AirlockConfig): AirlockConfig {
     ...config,
     approvals: {
       ...config.approvals,
-      channels: { ...channels, slack: { ...channels.slack, enabled: true }, email: { ...channels.email, enabled: true } } as AirlockConfig['approvals']['channels'],
+      channels: { ...channels, slack: { ...channels.slack, enabled: true }, email: { ...channels.email, enabled: true }, push: { ...channels.push, enabled: true } } as AirlockConfig['approvals']['channels'],
     },
   };
 }

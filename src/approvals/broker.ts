@@ -143,7 +143,7 @@ export class ApprovalBroker {
       ...(record.reason ? { reason: record.reason } : {}),
       data: { kind: record.kind, risk: record.action.risk, eligible: record.eligible, hash: record.action.hash, ...(record.redeemBy === undefined ? {} : { deferred: true }) },
     });
-    if (record.kind === 'approval') this.notify(record, links);
+    this.notify(record, links);
   }
 
   /**
@@ -434,6 +434,7 @@ export class ApprovalBroker {
 
   private notify(record: ApprovalRecord, links: ApprovalLinks): void {
     for (const channel of this.channels) {
+      if (record.kind !== 'approval' && channel.notifiesStepUps !== true) continue;
       channel.notify(record, links).catch((err: unknown) => this.channelFailed(channel, record, err));
     }
   }

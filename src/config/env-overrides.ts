@@ -20,6 +20,7 @@ export const ENV_OVERRIDES: readonly Override[] = [
   { env: 'AIRLOCK_SLACK_SIGNING_SECRET', path: ['approvals', 'channels', 'slack', 'signing_secret'], requiresParent: true },
   { env: 'AIRLOCK_SLACK_APP_TOKEN', path: ['approvals', 'channels', 'slack', 'app_token'], requiresParent: true },
   { env: 'AIRLOCK_WEBHOOK_SECRET', path: ['approvals', 'channels', 'webhook', 'secret'], requiresParent: true },
+  { env: 'AIRLOCK_PUSH_VAPID_PRIVATE_KEY', path: ['approvals', 'channels', 'push', 'vapid_private_key'], requiresParent: true },
 ];
 
 function ensureObject(parent: Record<string, unknown>, key: string): Record<string, unknown> | null {

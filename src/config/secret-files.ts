@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConfigPath } from './config-path.js';
 
 /** Keys that hold secrets; each may instead be given as `<key>_file` (Kubernetes Secret mounts). */
-export const SECRET_KEYS = ['password', 'secret', 'bot_token', 'signing_secret', 'app_token', 'encryption_key', 'bearer_token'] as const;
+export const SECRET_KEYS = ['password', 'secret', 'bot_token', 'signing_secret', 'app_token', 'encryption_key', 'bearer_token', 'vapid_private_key'] as const;
 
 export interface SecretFileProblem {
   readonly path: ConfigPath;

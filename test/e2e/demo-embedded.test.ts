@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
@@ -53,6 +53,16 @@ describe('e2e: the embedded demo database cannot be reached around Airlock', () 
     // The demo database and the demo admin API listen on Unix sockets of their own: nothing reaches them around Airlock.
     assert.deepEqual(listeningPorts(child.pid as number), [pgPort, httpPort, idpPort, controlPort].sort((a, b) => a - b));
     assert.doesNotMatch(demo.log, /PGlite\) on 127\.0\.0\.1:\d+/);
+  });
+
+  it('offers push notifications with a VAPID key pair generated under data_dir on first start (0600), never logged', async () => {
+    const file = join(dir, 'push-vapid.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const keys = JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; privateKey: string };
+    const served = (await (await fetch(`http://127.0.0.1:${controlPort}/v1/push/key`)).json()) as { enabled: boolean; public_key: string };
+    assert.deepEqual(served, { enabled: true, public_key: keys.publicKey });
+    assert.ok(!demo.log.includes(keys.privateKey), 'the private key never reaches the log');
+    assert.match(demo.log, /generated a VAPID key pair/);
   });
 
   it('serves the demo through Airlock, and the append-only rule holds', async () => {

@@ -204,26 +204,28 @@ policy:
     await page.context().close();
   });
 
-  it("refuses the requester's own Approve clearly; another approver then denies with a reason", async (t) => {
+  it("offers the requester no Approve or Deny on their own request, and the API refuses it; another approver then denies with a reason", async (t) => {
     if (!(await ready(t))) return;
     const table = uniqueName('web_self');
     await direct((c) => c.query(`CREATE TABLE ${table} (n int)`));
     const run = psql(env(), ['-v', 'VERBOSITY=verbose', '-c', `DROP TABLE ${table}`]);
-    const { path } = await noticeUrl(run);
+    const { path, id } = await noticeUrl(run);
     const { page, dialogs, errors } = await openPage(path);
 
     await signIn(page, aliceToken);
     await page.locator('#request').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#own-request').isVisible(), true);
-    await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    const alert = page.getByRole('alert');
-    await alert.filter({ hasText: /own request/ }).waitFor();
-    assert.equal(await alert.textContent(), 'Not recorded: you cannot decide your own request (AIRLOCK_SELF_APPROVAL)');
-    assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'error', 'focus moves to the refusal');
+    assert.equal(await page.getByRole('button', { name: 'Approve', exact: true }).isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Deny…' }).isVisible(), false);
+    const hash = await page.locator('#f-hash').textContent();
+    const refused = await fetch(`${airlock.url}/v1/approvals/${id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${aliceToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ action_hash: hash }) });
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { code: string }).code, 'AIRLOCK_SELF_APPROVAL');
     assert.equal(await page.locator('#status').textContent(), 'Waiting for a decision');
     assert.ok(await tableExists(table));
 
     // A different token in the same tab: bob denies, which needs a reason.
+    const alert = page.getByRole('alert');
     await page.getByRole('button', { name: 'Use a different token' }).click();
     await signIn(page, bobToken);
     await page.locator('#request').waitFor({ state: 'visible' });
@@ -238,8 +240,7 @@ policy:
     assert.match(result.stderr, /ERROR: {2}42501: airlock: denied by bob: not during the freeze/);
     assert.ok(await tableExists(table), 'a denied DROP never reached PostgreSQL');
     assert.deepEqual(dialogs, []);
-    // The refused call is the only thing the browser complains about.
-    assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 403 (Forbidden)']);
+    assert.deepEqual(errors, []);
     await page.context().close();
     await direct((c) => c.query(`DROP TABLE ${table}`));
   });

@@ -16,6 +16,8 @@ export interface ApprovalLinks {
  */
 export interface ApprovalChannel {
   readonly name: string;
+  /** Also told about step-up requests (for their requester); other channels hear of approval requests only. */
+  readonly notifiesStepUps?: boolean;
   /** A new request was created. */
   notify(record: ApprovalRecord, links: ApprovalLinks): Promise<void>;
   /** A request changed: a vote, or its final resolution. */

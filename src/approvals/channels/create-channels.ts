@@ -11,6 +11,8 @@ import type { DecisionSink } from '../decision-input.js';
 import type { SlackInteractions } from './slack-interactions.js';
 import { WebhookChannel } from './webhook-channel.js';
 import type { ChannelModules } from './channel-modules.js';
+import { PushSubscriptions } from '../push-subscriptions.js';
+import type { VapidKeys } from './vapid-keys.js';
 
 export interface ChannelDeps {
   readonly logger: Logger;
@@ -21,6 +23,8 @@ export interface ChannelDeps {
   readonly sink: DecisionSink;
   /** The channel implementations the config enables, already loaded (loadChannelModules). */
   readonly modules: ChannelModules;
+  /** The VAPID key pair when push is enabled (server.ts loads or creates it). */
+  readonly vapidKeys?: VapidKeys;
 }
 
 export interface Channels {
@@ -28,10 +32,12 @@ export interface Channels {
   readonly directory: ApproverDirectory;
   /** Present when Slack is enabled: the HTTP interactivity endpoint feeds it. */
   readonly slackInteractions: SlackInteractions | null;
+  /** Present when push is enabled: the subscription routes store into it. */
+  readonly push: { readonly subscriptions: PushSubscriptions; readonly publicKey: string } | null;
   close(): Promise<void>;
 }
 
-/** Builds the approval channels a config asks for (console, Slack, webhook, email). */
+/** Builds the approval channels a config asks for (console, Slack, webhook, email, push). */
 export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channels {
   const { logger, bus, clock, store, registry } = deps;
   const channels: ApprovalChannel[] = [];
@@ -71,10 +77,21 @@ export function createChannels(config: AirlockConfig, deps: ChannelDeps): Channe
     if (!EmailChannel) throw new TypeError('the email channel is enabled but its module was not loaded (loadChannelModules)');
     channels.push(new EmailChannel({ config: email, logger: logger.child({ component: 'email' }), bus, clock, registry }));
   }
+  let push: Channels['push'] = null;
+  const pushConfig = config.approvals.channels.push;
+  if (pushConfig?.enabled) {
+    const PushChannel = deps.modules.push?.PushChannel;
+    if (!PushChannel) throw new TypeError('the push channel is enabled but its module was not loaded (loadChannelModules)');
+    if (!deps.vapidKeys) throw new TypeError('the push channel is enabled but no VAPID keys were given');
+    const subscriptions = new PushSubscriptions({ store, clock, maxPerUser: pushConfig.max_subscriptions_per_user, endpointHosts: pushConfig.endpoint_hosts });
+    channels.push(new PushChannel({ config: pushConfig, keys: deps.vapidKeys, subscriptions, directory, logger: logger.child({ component: 'push' }), bus, clock, registry }));
+    push = { subscriptions, publicKey: deps.vapidKeys.publicKey };
+  }
   return {
     channels,
     directory,
     slackInteractions,
+    push,
     async close() {
       for (const channel of channels) await channel.close();
       for (const close of closers) await close();

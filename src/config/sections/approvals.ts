@@ -73,6 +73,41 @@ export const emailSchema = z
     max_queue: z.int().min(1).default(1000).describe('Pending mails beyond this are dropped (and counted).'),
   });
 
+/** The push services of the major browsers (Chrome/Edge via FCM, Firefox, Windows, Safari). */
+export const DEFAULT_PUSH_ENDPOINT_HOSTS = ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.notify.windows.com', 'web.push.apple.com', '*.push.apple.com'];
+
+const base64url = (bytes: number, what: string) =>
+  z.string().regex(/^[A-Za-z0-9_-]+$/, `${what} must be base64url without padding`).refine((v) => Buffer.from(v, 'base64url').length === bytes, `${what} must be ${bytes} bytes`);
+
+export const pushSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    subject: z
+      .string()
+      .regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'expected a mailto: address or an https: URL')
+      .describe('VAPID subject: how a push service operator can reach you (mailto: or https:).'),
+    vapid_public_key: base64url(65, 'vapid_public_key')
+      .optional()
+      .describe('VAPID public key (uncompressed P-256 point, base64url). With neither key given, a key pair is generated once under server.data_dir.'),
+    vapid_private_key: base64url(32, 'vapid_private_key')
+      .optional()
+      .describe('VAPID private key (base64url; or vapid_private_key_file, or AIRLOCK_PUSH_VAPID_PRIVATE_KEY).'),
+    ttl: duration('10m').describe('How long a push service keeps a message for an offline device.'),
+    timeout: duration('10s').describe('Timeout of one delivery to a push service.'),
+    retries: z.int().min(0).max(10).default(3).describe('Retries of a 429, 5xx or network failure; 404 and 410 remove the subscription.'),
+    max_queue: z.int().min(1).default(1000).describe('Pending pushes beyond this are dropped (and counted).'),
+    max_subscriptions_per_user: z.int().min(1).max(100).default(10).describe('Devices per person; a new one beyond this replaces their oldest.'),
+    endpoint_hosts: z
+      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'expected a host name, optionally *.suffix'))
+      .default(DEFAULT_PUSH_ENDPOINT_HOSTS)
+      .describe('Push service hosts a subscription may point at (https only; http only for a loopback host listed here).'),
+  })
+  .superRefine((push, ctx) => {
+    if ((push.vapid_public_key === undefined) !== (push.vapid_private_key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [push.vapid_public_key ? 'vapid_private_key' : 'vapid_public_key'], message: 'give both VAPID keys, or neither (a pair is then generated under data_dir)' });
+    }
+  });
+
 export const approvalsSchema = z
   .strictObject({
     timeout: duration('10m').describe('How long an approval request waits before it resolves as a timeout (deny).'),
@@ -90,6 +125,7 @@ export const approvalsSchema = z
         slack: slackSchema.optional(),
         webhook: webhookSchema.optional(),
         email: emailSchema.optional(),
+        push: pushSchema.optional(),
       })
       .prefault({}),
   })
@@ -124,3 +160,4 @@ export type ApproverEntryConfig = z.output<typeof approverEntrySchema>;
 export type SlackConfig = z.output<typeof slackSchema>;
 export type WebhookConfig = z.output<typeof webhookSchema>;
 export type EmailConfig = z.output<typeof emailSchema>;
+export type PushConfig = z.output<typeof pushSchema>;

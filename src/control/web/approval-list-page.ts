@@ -1,4 +1,5 @@
 import { CLIENT_COMMON } from './client-common.js';
+import { PUSH_CLIENT } from './push-client.js';
 import { compilePage, type PageRenderer } from './html-page.js';
 import { signInMarkup, type SignInOptions } from './sign-in-markup.js';
 
@@ -66,7 +67,7 @@ function load(announce) {
     byId('list').hidden = false;
     if (announce) byId('title').focus();
     if (pollTimer) clearTimeout(pollTimer);
-    pollTimer = setTimeout(function () { load(false); }, 10000);
+    pollTimer = setTimeout(function () { load(false); }, 5000);
   });
 }
 
@@ -80,5 +81,5 @@ setupSignIn(function () { load(true); });
 
 /** The page for one set of sign-in options (compiled once, at route registration). */
 export function approvalListPage(options: SignInOptions): PageRenderer {
-  return compilePage({ title: 'Pending requests · Airlock', body: body(options), script: CLIENT_COMMON + SCRIPT });
+  return compilePage({ title: 'Pending requests · Airlock', body: body(options), script: CLIENT_COMMON + PUSH_CLIENT + SCRIPT });
 }

@@ -1,4 +1,5 @@
 import { CLIENT_COMMON } from './client-common.js';
+import { PUSH_CLIENT } from './push-client.js';
 import { compilePage, type PageRenderer } from './html-page.js';
 import { signInMarkup, type SignInOptions } from './sign-in-markup.js';
 
@@ -148,6 +149,9 @@ function render(view) {
   var own = isRequester(view);
   byId('decide').hidden = !(pending && view.kind === 'approval');
   byId('own-request').hidden = !own;
+  // The requester is told who decides instead of being offered buttons the API would refuse.
+  byId('approve-form').hidden = own;
+  if (own) byId('deny-form').hidden = true;
   Array.prototype.forEach.call(document.querySelectorAll('.mfa-field'), function (field) { field.hidden = !view.mfa_required; });
   byId('confirm').hidden = !(pending && view.kind === 'step_up' && own);
   byId('request').hidden = false;
@@ -287,5 +291,5 @@ if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
 
 /** The page for one set of sign-in options (compiled once, at route registration). */
 export function approvalPage(options: SignInOptions): PageRenderer {
-  return compilePage({ title: 'Approval request · Airlock', body: body(options), script: CLIENT_COMMON + SCRIPT });
+  return compilePage({ title: 'Approval request · Airlock', body: body(options), script: CLIENT_COMMON + PUSH_CLIENT + SCRIPT });
 }

@@ -59,8 +59,10 @@ function problemText(result) {
   return typeof body.code === 'string' ? detail + ' (' + body.code + ')' : detail;
 }
 
+/** The token no longer works (expired, invalid, or its person, device or token revoked): sign in again. */
 function isTokenProblem(result) {
-  return result.status === 401 && TOKEN_CODES.indexOf((result.body || {}).code) >= 0;
+  var code = (result.body || {}).code;
+  return (result.status === 401 && TOKEN_CODES.indexOf(code) >= 0) || (result.status === 403 && code === 'AIRLOCK_REVOKED');
 }
 
 function showError(message) {
@@ -107,6 +109,7 @@ function setupSignIn(onSignedIn) {
     setText(byId('whoami-subject'), typeof claims.sub === 'string' ? claims.sub : '(unknown subject)');
     byId('signin').hidden = true;
     byId('whoami').hidden = false;
+    document.dispatchEvent(new CustomEvent('airlock:signed-in'));
     onSignedIn(claims);
   }
   if (form) form.addEventListener('submit', function (event) {

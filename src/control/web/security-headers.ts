@@ -9,8 +9,10 @@ export function newNonce(): string {
  * Headers of every web page. The only script and style are the page's own
  * inline ones (nonce); the page may only talk to this origin; it cannot be
  * framed, cached, or leak the approval URL as a referrer. Trusted Types with
- * no policy makes any string-to-HTML sink (innerHTML, ...) throw, so the
- * attacker-controlled command can only ever be rendered as text.
+ * only the push worker's policy (which makes script URLs, never HTML) makes
+ * any string-to-HTML sink (innerHTML, ...) throw, so the attacker-controlled
+ * command can only ever be rendered as text. The one worker is this origin's
+ * /push-sw.js.
  */
 export function pageHeaders(nonce: string): Record<string, string> {
   return {
@@ -21,11 +23,12 @@ export function pageHeaders(nonce: string): Record<string, string> {
       `style-src 'nonce-${nonce}'`,
       "connect-src 'self'",
       "img-src 'self'",
+      "worker-src 'self'",
       "base-uri 'none'",
       "form-action 'none'",
       "frame-ancestors 'none'",
       "require-trusted-types-for 'script'",
-      "trusted-types 'none'",
+      "trusted-types airlock-push-worker",
     ].join('; '),
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',

@@ -35,5 +35,10 @@ export function signInMarkup(options: SignInOptions): string {
   <span>Signed in as <strong id="whoami-subject"></strong></span>
   <button type="button" id="forget">${options.signIn ? 'Sign out' : 'Use a different token'}</button>
 </div>
+<div id="push" class="whoami" hidden>
+  <button type="button" id="push-enable">Notify me on this device</button>
+  <button type="button" id="push-disable" hidden>Stop notifications on this device</button>
+  <span id="push-state" class="hint"></span>
+</div>
 `;
 }
