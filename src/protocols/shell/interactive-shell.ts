@@ -1,6 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
-import type { ServerChannel } from 'ssh2';
 import type { ShellClassifier } from '../../classifiers/shell/index.js';
 import type { ShellTargetConfig } from '../../config/schema.js';
 import type { CommandGate, HoldDisplay } from './command-gate.js';
@@ -9,6 +8,7 @@ import { CONTINUATION_PROMPT, LineEditor } from './line-editor.js';
 import { PromptMarks } from './prompt-marks.js';
 import { PtyProcess, type TerminalInfo } from './pty-process.js';
 import { interactiveSpec } from './target-process.js';
+import type { TerminalChannel } from './terminal-channel.js';
 
 /**
  * Who owns the keyboard:
@@ -26,7 +26,7 @@ const MAX_TYPE_AHEAD = 64 * 1024;
 const MAX_PROMPT_CHARS = 4096;
 
 export interface InteractiveShellInit {
-  readonly channel: ServerChannel;
+  readonly channel: TerminalChannel;
   readonly target: ShellTargetConfig;
   readonly terminal: TerminalInfo;
   readonly gate: CommandGate;
