@@ -1,8 +1,10 @@
 // Composition root: the only file that knows every part. It builds everything
 // from a validated config, starts the listeners, and owns reload and drain.
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ApprovalBroker } from './approvals/broker.js';
 import type { ApprovalChannel } from './approvals/channels/channel.js';
@@ -346,15 +348,23 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const shellTargets = config.targets.filter((t): t is ShellTargetConfig => t.protocol === 'shell');
     if (config.shell.enabled && shellTargets.length > 0) {
       // ssh2 and the PTY package load only when shell targets are served.
-      const { createShellGateway, loadOrCreateHostKey } = await import('./protocols/shell/index.js');
+      const { createShellGateway, createWebTerminal, loadOrCreateHostKey } = await import('./protocols/shell/index.js');
       const { createShellClassifier } = await import('./classifiers/shell/index.js');
       const hostKey = loadOrCreateHostKey(dataDir, config.shell.host_key_file);
+      // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
+      const shellClassifier = createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) });
+      // The WebSocket terminal is served on the control API's port (`airlock shell`, `airlock exec`, browsers).
+      const webTerminal = createWebTerminal({ targets: shellTargets, gate, classifier: shellClassifier, sessions, logger: logger.child({ component: 'shell' }), noticeIntervalMs: config.shell.notice_interval, publicUrl });
+      control.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (webTerminal.handles(req.url)) return void webTerminal.handleUpgrade(req, socket, head);
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      });
+      cleanups.push(async () => webTerminal.close());
       const gateway = createShellGateway({
         config: config.shell,
         targets: shellTargets,
         gate,
-        // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
-        classifier: createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) }),
+        classifier: shellClassifier,
         sessions,
         hostKey,
         logger: logger.child({ component: 'shell' }),
@@ -486,7 +496,8 @@ function describeTargets(
       out.push({ name: target.name, protocol: 'http', ...description, url: `${scheme}://${viaHost ?? host}:${bound.http.port}${viaHost ? '' : prefix}` });
     } else if (target.protocol === 'shell') {
       const ssh = bound.shell ? { host, port: bound.shell.port, host_key_fingerprint: bound.shell.fingerprint } : {};
-      out.push({ name: target.name, protocol: 'shell', ...description, ...ssh });
+      const ws = bound.shell ? { websocket_url: `${bound.publicUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/v1/shell/${encodeURIComponent(target.name)}` } : {};
+      out.push({ name: target.name, protocol: 'shell', ...description, ...ssh, ...ws });
     }
   }
   return out;

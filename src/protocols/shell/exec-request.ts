@@ -9,6 +9,8 @@ import type { TerminalChannel, TerminalOutput } from './terminal-channel.js';
 
 /** Exit status of a command Airlock refused to run (bash's "cannot execute"). */
 export const DENIED_EXIT_STATUS = 126;
+/** Exit status of a command the client withdrew while it was held (as a shell reports Ctrl-C). */
+export const WITHDRAWN_EXIT_STATUS = 130;
 
 export interface ExecRequestInit {
   readonly channel: TerminalChannel;
@@ -50,6 +52,10 @@ export class ExecRequest {
     if (this.finished) return;
     if (!verdict.allowed) {
       logger.info({ path: verdict.path, approvalId: verdict.approvalId }, 'shell exec refused');
+      if (verdict.path === 'cancel') {
+        this.stderr(`airlock: withdrawn; nothing was run${nl}`);
+        return this.finish({ code: WITHDRAWN_EXIT_STATUS, signal: null });
+      }
       this.stderr(deniedLine(verdict) + nl);
       return this.finish({ code: DENIED_EXIT_STATUS, signal: null });
     }
@@ -60,6 +66,17 @@ export class ExecRequest {
   /** A window change from the client (only meaningful with a PTY). */
   resize(cols: number, rows: number): void {
     this.pty?.resize(cols, rows);
+  }
+
+  /** A signal from the client: while the command is decided it withdraws it; once it runs the program gets it. */
+  signal(name: string): void {
+    if (this.finished) return;
+    if (!this.child && !this.pty) {
+      if (!this.controller.signal.aborted) this.controller.abort(new Error(`withdrawn with SIG${name}`));
+      return;
+    }
+    this.child?.kill(`SIG${name}` as NodeJS.Signals);
+    this.pty?.kill(`SIG${name}`);
   }
 
   /** Revocation or shutdown: withdraw what is held, stop what runs, say why. */

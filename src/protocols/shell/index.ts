@@ -1,2 +1,3 @@
 export { createShellGateway, type ShellGateway, type ShellGatewayInit } from './ssh-gateway.js';
 export { loadOrCreateHostKey, type HostKey } from './host-key.js';
+export { createWebTerminal, type WebTerminal, type WebTerminalInit } from './web-terminal.js';
