@@ -8,6 +8,7 @@ import { registerExplain } from './explain.js';
 import { registerRevokeCommand } from './revoke.js';
 import { registerRiskCommands } from './risk.js';
 import { registerServe } from './serve.js';
+import { registerTerminalCommands } from './terminal.js';
 import { registerTokenCommand } from './token.js';
 import { registerTotpCommands } from './totp.js';
 
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerApprovalCommands(program);
   registerLoginCommand(program);
   registerConnectCommands(program);
+  registerTerminalCommands(program);
   registerTokenCommand(program);
   registerTotpCommands(program);
   registerAuditCommands(program);
