@@ -45,6 +45,7 @@ import { withRevocationCheck } from './risk/admitted-verifier.js';
 import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
 import { targetRoutes, type TargetConnectInfo } from './control/target-routes.js';
+import { sshKeyRoutes } from './control/ssh-key-routes.js';
 import { loginRoutes } from './control/login-routes.js';
 import { webSignInRoutes } from './control/web-sign-in.js';
 import type { Store } from './store/store.js';
@@ -187,6 +188,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
 
     // Control API calls are refused for revoked subjects, devices and tokens, as sessions are.
     const controlVerifier = withRevocationCheck(verifier, admission);
+    // SSH keys registered with a JWT log in to the SSH gateway until that JWT expires (every replica: they are in the store).
+    const sshKeys = config.shell.enabled && config.targets.some((t) => t.protocol === 'shell') ? new (await import('./identity/ssh-keys.js')).SshKeyRegistry({ store, clock }) : null;
     let connectInfo: readonly TargetConnectInfo[] = [];
     const routes: ControlRoutes[] = [
       healthRoutes({
@@ -207,6 +210,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       revocationRoutes({ revocations, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
       riskRoutes({ store, signals, revocations, clock, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
       targetRoutes({ verifier: controlVerifier, targets: () => connectInfo }),
+      ...(sshKeys ? [sshKeyRoutes({ keys: sshKeys, verifier: controlVerifier })] : []),
       ...(config.identity.login?.web_client_id
         ? [
             webSignInRoutes({
@@ -366,6 +370,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         gate,
         classifier: shellClassifier,
         sessions,
+        ...(sshKeys ? { publicKeys: sshKeys } : {}),
         hostKey,
         logger: logger.child({ component: 'shell' }),
         publicUrl,

@@ -8,6 +8,7 @@ import { registerExplain } from './explain.js';
 import { registerRevokeCommand } from './revoke.js';
 import { registerRiskCommands } from './risk.js';
 import { registerServe } from './serve.js';
+import { registerSshKeyCommands } from './ssh-key.js';
 import { registerTerminalCommands } from './terminal.js';
 import { registerTokenCommand } from './token.js';
 import { registerTotpCommands } from './totp.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerLoginCommand(program);
   registerConnectCommands(program);
   registerTerminalCommands(program);
+  registerSshKeyCommands(program);
   registerTokenCommand(program);
   registerTotpCommands(program);
   registerAuditCommands(program);

@@ -6,7 +6,7 @@ import type { AirlockConfig, ShellTargetConfig } from '../../config/schema.js';
 import type { Gate } from '../../gate/gate.js';
 import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { HostKey } from './host-key.js';
-import { SshConnection } from './ssh-connection.js';
+import { type PublicKeyLookup, SshConnection } from './ssh-connection.js';
 
 export interface ShellGatewayInit {
   readonly config: AirlockConfig['shell'];
@@ -17,6 +17,8 @@ export interface ShellGatewayInit {
   readonly hostKey: HostKey;
   readonly logger: Logger;
   readonly publicUrl?: string;
+  /** Public keys engineers registered (`airlock ssh-key add`). */
+  readonly publicKeys?: PublicKeyLookup;
 }
 
 export interface ShellGateway {
@@ -38,6 +40,7 @@ export function createShellGateway(init: ShellGatewayInit): ShellGateway {
       logger: init.logger,
       noticeIntervalMs: init.config.notice_interval,
       ...(init.publicUrl ? { publicUrl: init.publicUrl } : {}),
+      ...(init.publicKeys ? { publicKeys: init.publicKeys } : {}),
     });
     connections.add(connection);
     client.on('close', () => connections.delete(connection));
