@@ -31,7 +31,7 @@ const START_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 500;
 /** Close reasons are at most 123 bytes on the wire. */
 const MAX_REASON_CHARS = 120;
-/** setTimeout fires at once beyond this; a longer token is re-checked when it fires. */
+/** setTimeout fires at once beyond this; a longer wait is taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Running {
@@ -66,8 +66,7 @@ export class WebTerminalSession {
     const { ws, init } = this;
     const { principal, target } = init;
     this.unregister = init.ctx.sessions.register({ id: init.id, protocol: 'shell', target: target.name, principal, source: init.source, startedAt: Date.now(), terminate: (reason) => this.terminate(reason) });
-    const remaining = principal.expiresAt - Date.now();
-    if (Number.isFinite(remaining)) this.timer(Math.min(Math.max(0, remaining), MAX_TIMER_MS), () => this.terminate('your token expired; reconnect with a fresh one'));
+    this.endAtExpiry();
     this.timer(START_TIMEOUT_MS, () => {
       if (this.step === TerminalStep.awaitingStart) this.refuse(WS_CLOSE.policy, 'no start message');
     });
@@ -78,6 +77,13 @@ export class WebTerminalSession {
       ws.terminate();
     });
     this.logger.info('shell session started');
+  }
+
+  private endAtExpiry(): void {
+    const remaining = this.init.principal.expiresAt - Date.now();
+    if (!Number.isFinite(remaining)) return;
+    if (remaining > MAX_TIMER_MS) return this.timer(MAX_TIMER_MS, () => this.endAtExpiry());
+    this.timer(Math.max(0, remaining), () => this.terminate('your token expired; reconnect with a fresh one'));
   }
 
   /** Revocation, token expiry or shutdown: what runs is told why and stopped, then the socket closes with the reason. */
