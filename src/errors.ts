@@ -234,6 +234,12 @@ export class UpstreamError extends AirlockError {
   override readonly sqlstate = '08006';
 }
 
+/** A session recording file is not asciicast v2 as Airlock writes it (`airlock replay`). */
+export class RecordingInvalidError extends AirlockError {
+  static override readonly code = 'AIRLOCK_RECORDING_INVALID';
+  override readonly httpStatus = 400;
+}
+
 export class InternalError extends AirlockError {
   static override readonly code = 'AIRLOCK_INTERNAL';
   override readonly httpStatus = 500;
@@ -272,6 +278,7 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   AIRLOCK_CANCELLED: 'The held action was cancelled by the client or timed out waiting for a decision.',
   AIRLOCK_SHUTTING_DOWN: 'The sidecar is restarting; retry.',
   AIRLOCK_UPSTREAM_UNAVAILABLE: 'The upstream could not be reached or rejected Airlock.',
+  AIRLOCK_RECORDING_INVALID: 'A session recording is not a well-formed asciicast v2 file (the message names the line).',
   AIRLOCK_INTERNAL: 'An internal error; details are in the server log only.',
 };
 

@@ -352,7 +352,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const shellTargets = config.targets.filter((t): t is ShellTargetConfig => t.protocol === 'shell');
     if (config.shell.enabled && shellTargets.length > 0) {
       // ssh2 and the PTY package load only when shell targets are served.
-      const { createShellGateway, createWebTerminal, loadOrCreateHostKey } = await import('./protocols/shell/index.js');
+      const { createShellGateway, createWebTerminal, loadOrCreateHostKey, ShellRecordings } = await import('./protocols/shell/index.js');
       const { createShellClassifier } = await import('./classifiers/shell/index.js');
       const hostKey = loadOrCreateHostKey(dataDir, config.shell.host_key_file);
       // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
@@ -374,6 +374,24 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         hostKey,
         logger: logger.child({ component: 'shell' }),
         publicUrl,
+        recordings: new ShellRecordings({
+          config: config.shell.recording,
+          dir: resolve(config.shell.recording.dir ?? join(dataDir, 'recordings')),
+          clock,
+          logger: logger.child({ component: 'shell' }),
+          onRecorded: (r) =>
+            bus.emit({
+              type: 'session.recorded',
+              at: clock.now(),
+              subject: r.subject,
+              source: r.source,
+              protocol: 'shell',
+              target: r.target,
+              sessionId: r.sessionId,
+              ...(r.failure ? { reason: r.failure } : {}),
+              data: { kind: r.kind, file: r.file, bytes: r.bytes, sha256: r.sha256, events: r.events, droppedBytes: r.droppedBytes },
+            }),
+        }),
       });
       shell = await gateway.listen();
       shellFingerprint = hostKey.fingerprint;

@@ -5,6 +5,7 @@ import { registerCheckConfig } from './check-config.js';
 import { registerConnectCommands } from './connect.js';
 import { registerLoginCommand } from './login.js';
 import { registerExplain } from './explain.js';
+import { registerReplayCommand } from './replay.js';
 import { registerRevokeCommand } from './revoke.js';
 import { registerRiskCommands } from './risk.js';
 import { registerServe } from './serve.js';
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerAuditCommands(program);
   registerRevokeCommand(program);
   registerRiskCommands(program);
+  registerReplayCommand(program);
 }

@@ -24,6 +24,8 @@ export const EVENT_TYPES = [
   'revocation.added',
   'revocation.lifted',
   'session.terminated',
+  /** A shell session's recording is closed: `data` names the file, its size and SHA-256. */
+  'session.recorded',
   'config.reloaded',
   'config.reload_failed',
   'slack.rejected',

@@ -29,7 +29,7 @@ import type { Clock } from '../time/clock.js';
 import type { Action, Classification, Protocol } from '../model/action.js';
 import type { AdmissionCheck } from './admission-check.js';
 import type { BypassCheck } from './bypass-check.js';
-import type { AuthenticationRequest, Gate, GateCheckOptions } from './gate.js';
+import type { AuthenticationRequest, Gate, GateCheckOptions, StepUpCodeInput } from './gate.js';
 import type { GateMetrics } from './gate-metrics.js';
 import type { StepUpGrants } from './step-up-grants.js';
 import { allowVerdict, denyVerdict } from './verdicts.js';
@@ -111,6 +111,10 @@ export class AirlockGate implements Gate {
 
   evaluate(action: Action, signals: RiskAssessment = NO_RISK_SIGNALS): PolicyDecision {
     return this.policy.evaluate(action, signals);
+  }
+
+  async confirmStepUp(input: StepUpCodeInput): Promise<void> {
+    await this.deps.broker.confirmStepUp({ id: input.approvalId, principal: input.principal, code: input.code, source: input.source, channel: input.channel });
   }
 
   async authenticate(request: AuthenticationRequest): Promise<Principal> {

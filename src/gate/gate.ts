@@ -60,4 +60,20 @@ export interface Gate {
    * the common case free of promise hops.
    */
   checkNow?(action: Action): Verdict | undefined;
+  /**
+   * The requester's own second factor for their held step-up, typed where
+   * the action waits (a terminal): the same check as the control API's
+   * confirm (their request only, single-use codes, attempt limits, events).
+   * Rejects with an AirlockError (wrong or replayed code, rate limited).
+   */
+  confirmStepUp?(input: StepUpCodeInput): Promise<void>;
+}
+
+export interface StepUpCodeInput {
+  readonly approvalId: string;
+  readonly principal: Principal;
+  readonly code: string;
+  readonly source: string;
+  /** Where it was typed (shell, ...), for the audit trail. */
+  readonly channel: string;
 }

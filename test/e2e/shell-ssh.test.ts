@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { AirlockEvent } from '../../src/audit/events.js';
 import { startTestAirlock } from '../support/airlock-instance.js';
 import { spawnProgram } from '../support/pg-clients.js';
 import { loadOrCreateHostKey } from '../../src/protocols/shell/host-key.js';
@@ -19,6 +21,7 @@ describe('e2e: shell targets through plain ssh', () => {
   let aliceToken: string;
   let bobToken: string;
   let port: number;
+  const events: AirlockEvent[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'airlock-shell-e2e-'));
 
   before(async () => {
@@ -40,6 +43,7 @@ policy:
     aliceToken = await airlock.token('alice', ['engineers']);
     bobToken = await airlock.token('bob', ['approvers']);
     port = (airlock.shell as { port: number }).port;
+    airlock.bus.on((e) => events.push(e));
   });
   after(async () => {
     await airlock?.shutdown('test done');
@@ -51,6 +55,10 @@ policy:
     const view = (await (await fetch(`${airlock.url}/v1/approvals/${id}`, { headers })).json()) as { action: { hash: string } };
     const response = await fetch(`${airlock.url}/v1/approvals/${id}/${decision}`, { method: 'POST', headers, body: JSON.stringify({ action_hash: view.action.hash, reason: 'e2e' }) });
     return response.status;
+  }
+
+  function airlockCli(...args: string[]) {
+    return spawnProgram(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', ...args], process.env).done;
   }
 
   function heldId(text: string): string | null {
@@ -190,6 +198,21 @@ policy:
     assert.match(result.stderr, /airlock: an interactive shell needs a terminal/);
   });
 
+  it('exec requests are recorded too; no token typed at login is in any recording', async () => {
+    await waitFor(() => events.some((e) => e.type === 'session.recorded' && e.data?.['kind'] === 'exec'), 10_000, 'an exec recording');
+    const dir = join(airlock.dataDir, 'recordings');
+    const files = readdirSync(dir);
+    assert.ok(files.length >= 5, files.join(', '));
+    for (const name of files) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      assert.equal(text.includes(aliceToken), false, `${name} holds the token`);
+    }
+    const removed = events.find((e) => e.type === 'session.recorded' && e.data?.['kind'] === 'exec' && readFileSync(e.data?.['file'] as string, 'utf8').includes('removed'));
+    assert.ok(removed, 'the approved exec request\'s output is recorded');
+    const markers = (await airlockCli('replay', '--markers', removed.data?.['file'] as string)).stdout;
+    assert.match(markers, /held for approval .*\n.*approved by bob/);
+  });
+
   it('decisions on shell commands are in the audit log with the command and who decided', async () => {
     const records = readFileSync(join(airlock.dataDir, 'audit.log'), 'utf8')
       .trim()
@@ -279,6 +302,46 @@ policy:
       await tmux.type('exit 5', 'Enter');
       await waitFor(async () => /^ssh-exit=5$/m.test(await screen()), 10_000, 'the remote exit status');
       assert.equal(existsSync(join(scratch, 'erased')), false);
+
+      // The session was recorded: the audit event names the file and its SHA-256, and `airlock replay` plays it back.
+      await waitFor(() => events.some((e) => e.type === 'session.recorded' && e.data?.['kind'] === 'shell'), 10_000, 'the session.recorded event');
+      const recorded = events.find((e) => e.type === 'session.recorded' && e.data?.['kind'] === 'shell') as AirlockEvent;
+      assert.equal(recorded.subject, 'alice');
+      assert.equal(recorded.target, 'box');
+      const file = recorded.data?.['file'] as string;
+      assert.equal(file, join(airlock.dataDir, 'recordings', `${recorded.sessionId}.cast`));
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.equal(statSync(join(airlock.dataDir, 'recordings')).mode & 0o777, 0o700);
+      const bytes = readFileSync(file);
+      assert.equal(recorded.data?.['bytes'], bytes.length);
+      assert.equal(recorded.data?.['sha256'], createHash('sha256').update(bytes).digest('hex'));
+      const auditLine = () => readFileSync(join(airlock.dataDir, 'audit.log'), 'utf8').split('\n').find((l) => l.includes('"session.recorded"') && l.includes(recorded.sessionId as string));
+      await waitFor(() => auditLine() !== undefined, 10_000, 'the session.recorded audit line');
+      assert.ok(String(auditLine()).includes(createHash('sha256').update(bytes).digest('hex')), 'the audit line carries the file\'s SHA-256');
+
+      const played = await airlockCli('replay', '--max-idle', '0', '--verify', recorded.data?.['sha256'] as string, file);
+      assert.equal(played.code, 0, played.stderr);
+      assert.match(played.stdout, /^hello\r?$/m);
+      assert.match(played.stdout, /got:typed-raw/);
+      assert.match(played.stdout, /typed-ahead/);
+      assert.match(played.stdout, /airlock: withdrawn; nothing was run/);
+      const markers = (await airlockCli('replay', '--markers', file)).stdout;
+      assert.match(markers, new RegExp(`held for approval \\(id \\S+\\): rm -rf ${approved}`));
+      assert.match(markers, new RegExp(`approved by bob \\(id \\S+\\): rm -rf ${approved}`));
+      assert.match(markers, new RegExp(`denied by bob \\(id \\S+\\): .*rm -rf ${denied}`));
+      assert.match(markers, new RegExp(`withdrawn \\(id \\S+\\): rm -rf ${denied}`));
+      assert.match(markers, /allowed \(low risk, policy\): echo hel""lo/);
+      // Input: the lines Airlock checked; raw keys typed while a program ran are not recorded by default.
+      const inputs = (await airlockCli('replay', '--json', file)).stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => JSON.parse(l) as { code: string; data: string })
+        .filter((e) => e.code === 'i')
+        .map((e) => e.data);
+      assert.ok(inputs.includes('echo hel""lo\n'), JSON.stringify(inputs));
+      assert.ok(inputs.includes('echo "multi\nline"\n'), JSON.stringify(inputs));
+      assert.equal(inputs.some((i) => i.includes('typed-raw')), false, 'raw input is not recorded with record_input: lines');
     });
 
     it('vim then :wq works through raw mode, and the prompt is gated again afterwards', async (t) => {
@@ -328,6 +391,37 @@ targets:
       assert.equal(result.code, 126, result.stderr);
       assert.match(result.stderr, /airlock: denied: .*restarting/);
       assert.ok(existsSync(join(dir, 'inner')));
+    } finally {
+      await airlock.shutdown('test done');
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('e2e: shell sessions that cannot be recorded', () => {
+  it('required (the default): refused with a message, nothing runs; not required: the session goes on unrecorded', async (t) => {
+    if (!requirePrograms(t, ['ssh', 'sshpass'])) return;
+    const scratch = mkdtempSync(join(tmpdir(), 'airlock-shell-norec-'));
+    // A file where the recordings directory should be: nothing can be created under it.
+    const blocked = join(scratch, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const airlock = await startTestAirlock(`
+shell: { enabled: true, listen: "127.0.0.1:0", recording: { dir: ${blocked} } }
+targets:
+  - { name: box, protocol: shell, cwd: ${scratch} }
+  - { name: loose, protocol: shell, cwd: ${scratch}, recording: { required: false } }
+`);
+    try {
+      const token = await airlock.token('alice', ['engineers']);
+      const port = (airlock.shell as { port: number }).port;
+      const marker = join(scratch, 'ran');
+      const refused = await sshExec(port, 'box', token, `touch ${marker}`).done;
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /airlock: this session cannot be recorded, and recording is required: refused/);
+      assert.equal(existsSync(marker), false);
+      const loose = await sshExec(port, 'loose', token, `touch ${marker} && echo unrecorded`).done;
+      assert.equal(loose.code, 0, loose.stderr);
+      assert.equal(loose.stdout, 'unrecorded\n');
     } finally {
       await airlock.shutdown('test done');
       rmSync(scratch, { recursive: true, force: true });

@@ -25,6 +25,13 @@ export interface PathJudgement {
   readonly root: boolean;
   /** It is relative and one of the directories is unknown. */
   readonly unknown: boolean;
+  /**
+   * It has a `..` segment. The kernel resolves `..` after following
+   * symbolic links (`/var/run/../etc` is `/etc` where /var/run links to
+   * /run), on the target's file system, which Airlock cannot see: the
+   * resolved paths above are lexical, so such a path may name anything.
+   */
+  readonly traversal: boolean;
   readonly resolved: readonly string[];
 }
 
@@ -45,5 +52,5 @@ export function judgePath(path: string, cwds: Cwds): PathJudgement {
     if (r === 'critical' || (r === 'high' && risk === null)) risk = r;
     if (full === '/') root = true;
   }
-  return { risk, root, unknown, resolved };
+  return { risk, root, unknown, resolved, traversal: /(^|\/)\.\.(\/|$)/.test(path) };
 }

@@ -1,4 +1,5 @@
-import type { RiskLevel } from '../../model/risk-level.js';
+import { posix } from 'node:path';
+import { type RiskLevel, maxRisk } from '../../model/risk-level.js';
 import { parseOptions } from './option-set.js';
 import { type Cwds, judgePath } from './path-resolution.js';
 import type { StaticWord } from './static-word.js';
@@ -36,11 +37,14 @@ function base(risk: RiskLevel, ...flags: string[]): ProgramAssessment {
 
 type Assessor = (args: readonly StaticWord[], cwds: Cwds) => ProgramAssessment;
 
-/** A delete or permission change on these operands: critical on `/` or system paths, else as given. */
+/**
+ * A delete or permission change on these operands: critical on `/` or system
+ * paths, else as given. A path through `..` may be any of them (symbolic links).
+ */
 function sensitive(operands: readonly string[], cwds: Cwds): boolean {
   return operands.some((p) => {
     const j = judgePath(p, cwds);
-    return j.root || j.risk !== null;
+    return j.root || j.risk !== null || j.traversal;
   });
 }
 
@@ -202,6 +206,27 @@ function fileWriter(risk: RiskLevel, flag: string): Assessor {
   };
 }
 
+/**
+ * `ln`: as any file writer, and for a symbolic link the relative target is
+ * judged from where the kernel resolves it, the link's own directory (or the
+ * directory named last), not the cwd: `cd /tmp; ln -s etc /e` links /e to /etc.
+ */
+const ln: Assessor = (args, cwds) => {
+  const a = fileWriter('medium', 'link')(args, cwds);
+  const o = parseOptions(args, { symbolic: 's', 'target-directory': 't' });
+  if (!o.has('s')) return a;
+  const places = o.operands.flatMap((p) => {
+    const j = judgePath(p, cwds);
+    return [...j.resolved.flatMap((r) => [r, posix.dirname(r)]), ...(j.unknown ? [null] : [])];
+  });
+  for (const target of o.operands.slice(0, -1)) {
+    if (target.startsWith('/')) continue;
+    const j = judgePath(target, places);
+    if (j.root || j.risk !== null || j.traversal || j.unknown) return { ...a, risk: maxRisk(a.risk, 'high') };
+  }
+  return a;
+};
+
 /** The words after the first operand, skipping options that take a value. */
 function afterFirstOperand(args: readonly StaticWord[], valued: ReadonlySet<string>): readonly StaticWord[] | null {
   for (let i = 0; i < args.length; i++) {
@@ -242,7 +267,7 @@ const docker: Assessor = (args) => {
 };
 
 const CRITICAL = new Set(['mkfs', 'wipefs', 'shutdown', 'reboot', 'halt', 'poweroff']);
-const HIGH = new Set(['shred', 'fdisk', 'sfdisk', 'parted', 'gdisk', 'killall', 'userdel', 'groupdel', 'iptables', 'nft', 'ufw', 'truncate', 'losetup', 'swapoff', 'umount', 'insmod', 'rmmod', 'modprobe', 'sysctl', 'visudo', 'passwd', 'chpasswd', 'usermod']);
+const HIGH = new Set(['mount', 'mknod', 'setcap', 'chattr', 'pivot_root', 'shred', 'fdisk', 'sfdisk', 'parted', 'gdisk', 'killall', 'userdel', 'groupdel', 'iptables', 'nft', 'ufw', 'truncate', 'losetup', 'swapoff', 'umount', 'insmod', 'rmmod', 'modprobe', 'sysctl', 'visudo', 'passwd', 'chpasswd', 'usermod']);
 
 const PROGRAMS: Readonly<Record<string, Assessor>> = {
   rm,
@@ -294,7 +319,7 @@ const PROGRAMS: Readonly<Record<string, Assessor>> = {
   fc: () => base('high', 'history_exec'),
   mv: fileWriter('medium', 'move'),
   cp: fileWriter('medium', 'copy'),
-  ln: fileWriter('medium', 'link'),
+  ln,
   mkdir: () => base('low'),
   touch: () => base('low'),
 };

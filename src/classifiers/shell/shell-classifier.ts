@@ -124,6 +124,11 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
     const line = collectCommands(parsed.file, command);
     f.cwds = [...f.cwds, ...directoryChanges(line.commands.map((c) => unwrap(c.argv).argv), f.cwds)];
     for (const c of line.constructs) f.raise('high', c);
+    for (const name of line.assignedInExpressions) {
+      if (name === null) f.raise('high', 'dynamic_assignment');
+      else if (STATE_VARIABLES.has(name)) f.raise('high', 'shell_state');
+    }
+    for (const flag of line.arithmeticFlags) f.raise(flag === 'dynamic_arithmetic' ? 'medium' : 'high', flag);
     for (const r of line.redirections) {
       if (!isWriteRedirect(r.op)) continue;
       const target = r.target.value;
@@ -138,6 +143,7 @@ export function createShellClassifier(options: { sql?: SqlRisk } = {}): ShellCla
       for (const p of j.resolved) f.objects.add(p);
       f.raise(j.risk ?? (j.unknown ? 'medium' : 'low'), 'writes_file');
       if (j.unknown) f.flags.add('unknown_cwd');
+      if (j.traversal) f.raise('high', 'dotdot_path');
     }
     for (const c of line.commands) {
       if (c.argv.length === 0) {

@@ -53,11 +53,25 @@ export const httpListenerSchema = z
   })
   .prefault({});
 
+/** What of a shell session's input goes into its recording. */
+export const recordInput = z.enum(['lines', 'all', 'none']);
+
 export const shellListenerSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
     listen: listenAddress('127.0.0.1:8022'),
     host_key_file: z.string().optional().describe('SSH host private key (OpenSSH or PEM); default: an ed25519 key generated under data_dir on first start.'),
     notice_interval: duration('15s').describe('How often a held command repeats its waiting line.'),
+    recording: z
+      .strictObject({
+        dir: z.string().optional().describe('Where session recordings (asciicast v2, one file per session, mode 0600) go; default: <data_dir>/recordings (mode 0700).'),
+        required: z
+          .boolean()
+          .default(true)
+          .describe('A session that cannot be recorded is refused, and one whose recording fails (disk error, buffer full) is ended. Off: a full buffer drops events and the file marks the gap; after a disk error the session goes on unrecorded (logged). A target may override it.'),
+        record_input: recordInput.default('lines').describe('Input recorded: lines (the command lines Airlock checked), all (also raw keys typed while a program runs, which may include what a program reads with echo off, e.g. a sudo password), none.'),
+        buffer_bytes: z.int().min(1_048_576).default(4_194_304).describe('Recording events waiting for the disk, at most; beyond, the disk is too slow (see required). At least 1 MiB, so one burst of output (64 KiB, up to 6 times that once escaped as JSON) always fits.'),
+      })
+      .prefault({}),
   })
   .prefault({});

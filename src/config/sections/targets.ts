@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RISK_LEVELS } from '../../model/risk-level.js';
+import { recordInput } from './protocols.js';
 import { PROFILE_NAMES } from '../../classifiers/http/profiles/request-profile.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected a name of letters, digits, _ . - (at most 63)');
@@ -89,6 +90,12 @@ export const shellTargetSchema = z.strictObject({
   command: z.array(z.string()).min(1).default(['/bin/bash', '--noprofile', '--norc']).describe('Program started in the PTY.'),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
+  recording: z
+    .strictObject({
+      required: z.boolean().optional().describe('Overrides shell.recording.required for this target.'),
+      record_input: recordInput.optional().describe('Overrides shell.recording.record_input for this target.'),
+    })
+    .prefault({}),
 });
 
 export const targetSchema = z.discriminatedUnion('protocol', [postgresTargetSchema, httpTargetSchema, shellTargetSchema]);

@@ -7,6 +7,8 @@ import type { Verdict } from '../../gate/verdict.js';
 import { denyVerdict } from '../../gate/verdicts.js';
 import { createAction } from '../../model/action.js';
 import type { Principal } from '../../model/principal.js';
+import type { Classification } from '../../model/action.js';
+import { maxRisk } from '../../model/risk-level.js';
 import { heldLines, waitingLine } from './hold-lines.js';
 
 /** Where a session shows that its command is held (stderr of an exec, the terminal of a shell). */
@@ -16,6 +18,39 @@ export interface HoldDisplay {
   waiting(line: string): void;
   /** The verdict arrived. */
   ended(): void;
+  /**
+   * A step-up of the requester is held and can be confirmed here: a terminal
+   * asks for the code at Airlock's own prompt and gives it to `confirm`.
+   * Without it the step-up is confirmed out of band, as the held lines say.
+   */
+  stepUp?(prompt: StepUpPrompting): void;
+}
+
+/** A held step-up the session can confirm itself. */
+export interface StepUpPrompting {
+  readonly approvalId: string;
+  readonly command: string;
+  /** Submits the code through the Gate; rejects with a client-safe AirlockError (wrong, replayed, rate limited). */
+  confirm(code: string): Promise<void>;
+}
+
+/** Told what the Gate said about each command (the session recording). */
+export interface CommandObserver {
+  checking(command: string): void;
+  held(notice: HoldNotice, command: string): void;
+  decided(verdict: Verdict, command: string): void;
+}
+
+/** What the session knows about the line beyond its text. */
+export interface ShellLineContext {
+  /**
+   * Why the shell's own state is not what Airlock modelled: it changed in a
+   * way no judged line announced (bash reports it before each prompt). Every
+   * line is then at least high: names may not mean what they seem.
+   */
+  readonly unmodelledState?: string | null;
+  /** Told the classification the Gate is asked about. */
+  readonly onClassified?: (classification: Classification) => void;
 }
 
 export interface CommandGateInit {
@@ -37,11 +72,29 @@ export interface CommandGateInit {
  * decides; this only asks and waits.
  */
 export class CommandGate {
+  private observer: CommandObserver | null = null;
+
   constructor(private readonly init: CommandGateInit) {}
 
-  async check(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal): Promise<Verdict> {
+  /** One observer (the recording) is told every command, hold and verdict. */
+  observe(observer: CommandObserver): void {
+    this.observer = observer;
+  }
+
+  async check(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal, context: ShellLineContext = {}): Promise<Verdict> {
+    this.observer?.checking(command);
+    const verdict = await this.decide(command, cwd, display, signal, context);
+    this.observer?.decided(verdict, command);
+    return verdict;
+  }
+
+  private async decide(command: string, cwd: string | null, display: HoldDisplay, signal: AbortSignal, context: ShellLineContext): Promise<Verdict> {
     const { gate, classifier, principal, target, sessionId, source, logger } = this.init;
-    const classification = classifier.classifyIn(command, cwd);
+    const classified = classifier.classifyIn(command, cwd);
+    const classification: Classification = context.unmodelledState
+      ? { risk: maxRisk(classified.risk, 'high'), facts: { ...classified.facts, flags: [...classified.facts.flags, 'shell_state_unmodelled'] } }
+      : classified;
+    context.onClassified?.(classification);
     const action = createAction({ principal, protocol: 'shell', target, sessionId, source, command, classification });
     const now = gate.checkNow?.(action);
     if (now !== undefined) return now;
@@ -51,7 +104,12 @@ export class CommandGate {
       if (signal.aborted) return;
       held = true;
       logger.info({ approvalId: notice.approvalId, actionId: action.id }, 'shell command held');
+      this.observer?.held(notice, command);
       display.held(heldLines(notice, command, this.init.publicUrl));
+      const confirm = gate.confirmStepUp?.bind(gate);
+      if (notice.kind === 'step_up' && confirm && display.stepUp) {
+        display.stepUp({ approvalId: notice.approvalId, command, confirm: (code) => confirm({ approvalId: notice.approvalId, principal, code, source, channel: 'shell' }) });
+      }
       const startedAt = Date.now();
       display.waiting(waitingLine(notice, startedAt, startedAt));
       if (this.init.noticeIntervalMs > 0) {

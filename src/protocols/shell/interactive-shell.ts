@@ -1,12 +1,15 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import type { ShellClassifier } from '../../classifiers/shell/index.js';
+import type { Classification } from '../../model/action.js';
 import type { ShellTargetConfig } from '../../config/schema.js';
 import type { CommandGate, HoldDisplay } from './command-gate.js';
 import { deniedLine } from './hold-lines.js';
-import { CONTINUATION_PROMPT, LineEditor } from './line-editor.js';
+import { CONTINUATION_PROMPT, LineEditor, MAX_TERMINAL_LINE_BYTES } from './line-editor.js';
 import { PromptMarks } from './prompt-marks.js';
 import { PtyProcess, type TerminalInfo } from './pty-process.js';
+import { ShellStateWatch } from './shell-state-watch.js';
+import { StepUpCodePrompt } from './step-up-code-prompt.js';
 import { interactiveSpec } from './target-process.js';
 import type { TerminalChannel } from './terminal-channel.js';
 
@@ -22,6 +25,8 @@ export type ShellMode = (typeof ShellMode)[keyof typeof ShellMode];
 
 /** Keys typed ahead of Airlock's prompt are kept up to this many characters. */
 const MAX_TYPE_AHEAD = 64 * 1024;
+/** Keys typed before bash's prompt is on screen wait for it this long at most (a PS1 an rc file replaced has no end mark). */
+const PROMPT_SHOWN_TIMEOUT_MS = 300;
 /** Of the output, the end of the last line is kept: bash's prompt, which the line editor draws after. */
 const MAX_PROMPT_CHARS = 4096;
 
@@ -32,6 +37,8 @@ export interface InteractiveShellInit {
   readonly gate: CommandGate;
   readonly classifier: ShellClassifier;
   readonly logger: Logger;
+  /** Keys passed raw to a running program (the recording keeps them only when configured to). */
+  readonly onRawInput?: (data: string) => void;
 }
 
 /**
@@ -51,7 +58,13 @@ export class InteractiveShell {
   private recentRaw = '';
   /** The output since the last line break (bash's prompt, once the `ready` mark arrives). */
   private outputLine = '';
+  /** Bash's prompt is on screen: keys typed before it wait, so they are drawn after it. */
+  private promptShown = false;
+  private promptTimer: NodeJS.Timeout | null = null;
+  private readonly state = new ShellStateWatch();
   private controller = new AbortController();
+  /** Set while a held step-up asks for the code at Airlock's prompt. */
+  private codePrompt: StepUpCodePrompt | null = null;
 
   constructor(private readonly init: InteractiveShellInit) {}
 
@@ -109,6 +122,7 @@ export class InteractiveShell {
           this.noteOutputLine(segment.text);
           break;
         case 'prompt':
+          this.state.reported(segment.state);
           this.promptReached(segment.cwd);
           break;
         case 'typed':
@@ -116,9 +130,7 @@ export class InteractiveShell {
           this.keepTypeAhead(`${segment.line}\r`);
           break;
         case 'ready':
-          // The line editor draws from where bash's prompt ends (a PS1 without the mark keeps the last known column).
-          if (this.mode === ShellMode.line) this.editor.startLine(this.outputLine);
-          this.replayTypeAhead();
+          if (this.mode === ShellMode.line) this.showPrompt();
           break;
       }
     }
@@ -138,9 +150,22 @@ export class InteractiveShell {
       return;
     }
     this.mode = ShellMode.line;
+    this.promptShown = false;
+    this.promptTimer ??= setTimeout(() => this.showPrompt(), PROMPT_SHOWN_TIMEOUT_MS);
+    this.promptTimer.unref();
     this.cwd = cwd;
     this.editor.reset();
     this.recentRaw = '';
+  }
+
+  /** The line editor draws from where bash's prompt ends; what was typed ahead is edited and checked as if typed now. */
+  private showPrompt(): void {
+    if (this.promptTimer) clearTimeout(this.promptTimer);
+    this.promptTimer = null;
+    if (this.mode !== ShellMode.line || this.promptShown) return;
+    this.promptShown = true;
+    this.editor.startLine(this.outputLine);
+    this.replayTypeAhead();
   }
 
   private noteOutputLine(text: string): void {
@@ -163,6 +188,7 @@ export class InteractiveShell {
       case ShellMode.line:
         return this.lineInput(data);
       case ShellMode.deciding:
+        if (this.codePrompt) return this.codePrompt.key(data);
         if (data.includes('\x03')) this.controller.abort(new Error('withdrawn with Ctrl-C'));
         else this.keepTypeAhead(data);
         return;
@@ -178,6 +204,7 @@ export class InteractiveShell {
       return;
     }
     this.recentRaw = (this.recentRaw + data).slice(-this.marks.nonce.length);
+    this.init.onRawInput?.(data);
     this.pty?.write(data);
   }
 
@@ -188,7 +215,8 @@ export class InteractiveShell {
   private lineInput(data: string): void {
     const chars = Array.from(data);
     for (let i = 0; i < chars.length; i++) {
-      if (this.mode !== ShellMode.line) {
+      if (this.mode !== ShellMode.line || !this.promptShown) {
+        this.write(this.editor.flush());
         this.keepTypeAhead(chars.slice(i).join(''));
         return;
       }
@@ -212,6 +240,8 @@ export class InteractiveShell {
           break;
       }
     }
+    // The line is drawn once per chunk of input: a paste is not redrawn key by key.
+    this.write(this.editor.flush());
   }
 
   private enter(text: string): void {
@@ -225,6 +255,10 @@ export class InteractiveShell {
     this.editor.reset();
     if (text.trim() === '') return this.freshPrompt();
     this.editor.remember(text);
+    if (text.split('\n').some((line) => Buffer.byteLength(line, 'utf8') > MAX_TERMINAL_LINE_BYTES)) {
+      this.write(`airlock: a line longer than ${MAX_TERMINAL_LINE_BYTES} bytes cannot reach bash whole through a terminal; nothing was run\r\n`);
+      return this.freshPrompt();
+    }
     if (completeness === 'invalid') {
       this.write('airlock: bash cannot parse this line; nothing was run\r\n');
       return this.freshPrompt();
@@ -236,13 +270,27 @@ export class InteractiveShell {
   private async decide(command: string): Promise<void> {
     const display: HoldDisplay = {
       held: (lines) => this.write(lines.map((l) => `${l}\r\n`).join('')),
-      waiting: (line) => this.write(`\r\x1b[K${line}`),
-      ended: () => this.write('\r\x1b[K'),
+      // The code prompt stays on its line: no waiting lines over it.
+      waiting: (line) => {
+        if (!this.codePrompt) this.write(`\r\x1b[K${line}`);
+      },
+      ended: () => {
+        this.codePrompt?.close();
+        this.codePrompt = null;
+        this.write('\r\x1b[K');
+      },
+      stepUp: (prompting) => {
+        this.codePrompt = new StepUpCodePrompt(prompting, (text) => this.write(text), () => this.controller.abort(new Error('withdrawn with Ctrl-C')));
+        this.codePrompt.start();
+      },
     };
-    const verdict = await this.init.gate.check(command, this.cwd, display, this.controller.signal);
+    let classification: Classification | null = null;
+    const context = { unmodelledState: this.state.unmodelled, onClassified: (c: Classification) => (classification = c) };
+    const verdict = await this.init.gate.check(command, this.cwd, display, this.controller.signal, context);
     if (this.controller.signal.aborted) this.controller = new AbortController();
     if (this.mode !== ShellMode.deciding) return;
     if (verdict.allowed) {
+      if (classification) this.state.allowed(classification);
       this.mode = ShellMode.running;
       this.pty?.write(`${command}\n`);
       return;

@@ -16,8 +16,14 @@ export type EditorEvent =
   | { readonly kind: 'eof' };
 
 export const CONTINUATION_PROMPT = '> ';
-/** Longer than any command line a person types; beyond it keys are refused with a bell. */
+/** Longer than any command a person types; beyond it keys are refused with a bell. */
 const MAX_LINE_CHARS = 64 * 1024;
+/**
+ * The longest line a terminal in canonical mode hands to bash whole (Linux
+ * keeps 4096 bytes, the newline included, and silently drops the rest): a
+ * longer line would run cut short, not as judged.
+ */
+export const MAX_TERMINAL_LINE_BYTES = 4095;
 const BELL = '\x07';
 const DEFAULT_COLUMNS = 80;
 /** Alphanumeric words, for Meta-b/f/d (bash's `forward-word`); Ctrl-W uses whitespace, as bash's `unix-word-rubout`. */
@@ -58,6 +64,10 @@ export class LineEditor {
   private draft: string[] = [];
   private killed: string[] = [];
   private search: Search | null = null;
+  /** The line changed since it was last drawn: drawn once per chunk of input (a paste), not once per key. */
+  private dirty = false;
+  /** UTF-8 length of the current line, kept while typing (a paste is then linear, not quadratic). */
+  private lineBytes: number | null = 0;
 
   constructor(private readonly history = new LineHistory()) {}
 
@@ -75,12 +85,28 @@ export class LineEditor {
     if (columns > 0) this.columns = columns;
   }
 
-  /** Feeds one character (a code point); returns what to show and whether a line ended. */
+  /**
+   * Feeds one character (a code point); returns a finished line, Ctrl-C,
+   * Ctrl-D or a bell. Changes to the line are drawn by `flush()`, which the
+   * caller calls after each chunk of input.
+   */
   key(ch: string): EditorEvent | null {
     const key = this.keys.feed(ch);
     if (!key) return null;
     if (this.search) return this.searchKey(key);
     return this.editKey(key);
+  }
+
+  /** Terminal output that draws what changed since the last call (empty when nothing did). */
+  flush(): string {
+    if (!this.dirty) return '';
+    this.dirty = false;
+    if (!this.search) return this.render(this.chars, this.cursor);
+    const { query, match } = this.search;
+    const found = match >= 0 ? (this.history.at(match) as string) : '';
+    const failed = query.length > 0 && match < 0 ? 'failed ' : '';
+    const display = Array.from(`(${failed}reverse-i-search)\`${query.join('')}': ${found}`);
+    return this.render(display, display.length);
   }
 
   /** The entered text is incomplete (open quote, here-doc, trailing `\`): keep it and start a continuation line. */
@@ -113,6 +139,8 @@ export class LineEditor {
     this.historyIndex = null;
     this.draft = [];
     this.search = null;
+    this.dirty = false;
+    this.lineBytes = 0;
   }
 
   private editKey(key: TerminalKey): EditorEvent | null {
@@ -120,9 +148,9 @@ export class LineEditor {
       case 'text':
         return this.insert([key.ch]);
       case 'enter':
-        return { kind: 'enter', text: [...this.lines, this.chars.join('')].join('\n'), echo: this.moveToEnd() };
+        return { kind: 'enter', text: [...this.lines, this.chars.join('')].join('\n'), echo: this.flush() + this.moveToEnd() };
       case 'interrupt': {
-        const echo = this.moveToEnd();
+        const echo = this.flush() + this.moveToEnd();
         this.reset();
         return { kind: 'interrupt', echo };
       }
@@ -166,11 +194,14 @@ export class LineEditor {
       case 'search-back':
         if (this.lines.length > 0) return { kind: 'echo', text: BELL };
         this.search = { query: [], match: -1, saved: [...this.chars] };
-        return this.drawSearch();
-      case 'clear-screen':
+        return this.redraw();
+      case 'clear-screen': {
+        const before = this.flush();
         this.shown = [];
         this.shownCursor = 0;
-        return this.echo(`\x1b[H\x1b[2J${this.promptText}${this.render(this.chars, this.cursor)}`);
+        this.dirty = true;
+        return { kind: 'echo', text: `${before}\x1b[H\x1b[2J${this.promptText}` };
+      }
       case 'cancel':
       case 'ignored':
         return null;
@@ -184,16 +215,16 @@ export class LineEditor {
       case 'text':
         search.query.push(key.ch);
         search.match = this.history.searchBack(search.query.join(''), search.match < 0 ? this.history.size : search.match + 1);
-        return this.drawSearch();
+        return this.redraw();
       case 'backspace':
         search.query.pop();
         search.match = search.query.length ? this.history.searchBack(search.query.join(''), this.history.size) : -1;
-        return this.drawSearch();
+        return this.redraw();
       case 'search-back': {
         const older = this.history.searchBack(search.query.join(''), search.match < 0 ? this.history.size : search.match);
         if (older < 0) return { kind: 'echo', text: BELL };
         search.match = older;
-        return this.drawSearch();
+        return this.redraw();
       }
       case 'cancel':
         this.search = null;
@@ -203,19 +234,15 @@ export class LineEditor {
       default: {
         this.search = null;
         const found = search.match >= 0 ? Array.from(this.history.at(search.match) as string) : search.saved;
-        const shown = this.replaceLine(found);
-        const next = this.editKey(key);
-        return combine(shown, next);
+        this.replaceLine(found);
+        return this.editKey(key);
       }
     }
   }
 
-  private drawSearch(): EditorEvent | null {
-    const search = this.search as Search;
-    const found = search.match >= 0 ? (this.history.at(search.match) as string) : '';
-    const failed = search.query.length > 0 && search.match < 0 ? 'failed ' : '';
-    const display = Array.from(`(${failed}reverse-i-search)\`${search.query.join('')}': ${found}`);
-    return this.echo(this.render(display, display.length));
+  private redraw(): null {
+    this.dirty = true;
+    return null;
   }
 
   /** Up (-1) or down (+1) through the history; the line being typed is kept as the newest entry. */
@@ -234,15 +261,19 @@ export class LineEditor {
   private replaceLine(line: readonly string[]): EditorEvent | null {
     this.chars = [...line];
     this.cursor = this.chars.length;
-    return this.echo(this.render(this.chars, this.cursor));
+    this.lineBytes = null;
+    return this.redraw();
   }
 
   private insert(text: readonly string[]): EditorEvent | null {
-    if (this.totalLength + text.length > MAX_LINE_CHARS) return { kind: 'echo', text: BELL };
-    return this.edit(() => {
+    const bytes = (this.lineBytes ??= utf8Length(this.chars)) + utf8Length(text);
+    if (this.totalLength + text.length > MAX_LINE_CHARS || bytes > MAX_TERMINAL_LINE_BYTES) return { kind: 'echo', text: BELL };
+    this.edit(() => {
       this.chars.splice(this.cursor, 0, ...text);
       this.cursor += text.length;
     });
+    this.lineBytes = bytes;
+    return null;
   }
 
   private kill(from: number, to: number): EditorEvent | null {
@@ -267,12 +298,13 @@ export class LineEditor {
     const target = Math.max(0, Math.min(this.chars.length, index));
     if (target === this.cursor) return null;
     this.cursor = target;
-    return this.echo(this.render(this.chars, this.cursor));
+    return this.redraw();
   }
 
   private edit(change: () => void): EditorEvent | null {
     change();
-    return this.echo(this.render(this.chars, this.cursor));
+    this.lineBytes = null;
+    return this.redraw();
   }
 
   private moveToEnd(): string {
@@ -320,10 +352,6 @@ export class LineEditor {
     return out;
   }
 
-  private echo(text: string): EditorEvent | null {
-    return text ? { kind: 'echo', text } : null;
-  }
-
   private get totalLength(): number {
     return this.lines.reduce((n, l) => n + l.length + 1, this.chars.length);
   }
@@ -343,17 +371,11 @@ export class LineEditor {
   }
 }
 
-/** Output of a search that ended, then of the key that ended it. */
-function combine(first: EditorEvent | null, next: EditorEvent | null): EditorEvent | null {
-  const before = first?.kind === 'echo' ? first.text : '';
-  if (!next) return before ? { kind: 'echo', text: before } : null;
-  switch (next.kind) {
-    case 'echo':
-      return { kind: 'echo', text: before + next.text };
-    case 'enter':
-    case 'interrupt':
-      return { ...next, echo: before + next.echo };
-    case 'eof':
-      return next;
+function utf8Length(chars: readonly string[]): number {
+  let bytes = 0;
+  for (const ch of chars) {
+    const cp = ch.codePointAt(0) ?? 0;
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   }
+  return bytes;
 }

@@ -9,6 +9,7 @@ import type { LiveSession, SessionRegistry } from '../../gate/session-registry.j
 import type { Principal } from '../../model/principal.js';
 import { CommandGate } from './command-gate.js';
 import { SessionChannel } from './session-channel.js';
+import type { ShellRecordings } from './shell-recordings.js';
 
 /** An SSH public key an engineer registered, and the principal it logs in as (re-checked by the Gate at each login). */
 export interface RegisteredKey {
@@ -32,6 +33,7 @@ export interface SshConnectionContext {
   readonly publicUrl?: string;
   /** Registered public keys (`airlock ssh-key add`); absent: only the token logs in. */
   readonly publicKeys?: PublicKeyLookup;
+  readonly recordings: ShellRecordings;
 }
 
 /** Life cycle of one SSH connection. */
@@ -55,6 +57,7 @@ export class SshConnection {
   private principal: Principal | null = null;
   private target: ShellTargetConfig | null = null;
   private readonly channels = new Set<SessionChannel>();
+  private channelCount = 0;
   private unregister: (() => void) | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private logger: Logger;
@@ -189,7 +192,18 @@ export class SshConnection {
       noticeIntervalMs: this.ctx.noticeIntervalMs,
       ...(this.ctx.publicUrl ? { publicUrl: this.ctx.publicUrl } : {}),
     });
-    const channel = new SessionChannel({ session, target, gate, classifier: this.ctx.classifier, logger: this.logger, refused: (what) => this.refused(what) });
+    const { recordings } = this.ctx;
+    const channelNumber = ++this.channelCount;
+    const channel = new SessionChannel({
+      session,
+      target,
+      gate,
+      classifier: this.ctx.classifier,
+      logger: this.logger,
+      refused: (what) => this.refused(what),
+      record: (request) => recordings.start({ ...request, sessionId: this.id, channelNumber, principal, target, source: this.source }),
+      recorded: (recording) => recordings.finished(recording),
+    });
     this.channels.add(channel);
   }
 

@@ -6,6 +6,7 @@ import type { AirlockConfig, ShellTargetConfig } from '../../config/schema.js';
 import type { Gate } from '../../gate/gate.js';
 import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { HostKey } from './host-key.js';
+import type { ShellRecordings } from './shell-recordings.js';
 import { type PublicKeyLookup, SshConnection } from './ssh-connection.js';
 
 export interface ShellGatewayInit {
@@ -19,6 +20,8 @@ export interface ShellGatewayInit {
   readonly publicUrl?: string;
   /** Public keys engineers registered (`airlock ssh-key add`). */
   readonly publicKeys?: PublicKeyLookup;
+  /** Every session channel is recorded through it. */
+  readonly recordings: ShellRecordings;
 }
 
 export interface ShellGateway {
@@ -39,6 +42,7 @@ export function createShellGateway(init: ShellGatewayInit): ShellGateway {
       sessions: init.sessions,
       logger: init.logger,
       noticeIntervalMs: init.config.notice_interval,
+      recordings: init.recordings,
       ...(init.publicUrl ? { publicUrl: init.publicUrl } : {}),
       ...(init.publicKeys ? { publicKeys: init.publicKeys } : {}),
     });

@@ -75,6 +75,14 @@ export const benign: ShellCase[] = [
   { line: 'echo $!', risk: 'low' },
   { line: 'find . -name "*.tmp" -exec ls {} +', risk: 'low' },
   { line: 'kubectl exec pod -- ls /data', risk: 'medium', kinds: ['kubectl', 'ls'] },
+  { line: 'cat ../notes.txt', risk: 'low' },
+  { line: 'cd .. && ls', risk: 'low' },
+  { line: 'for ((i = 0; i < 3; i++)); do echo $i; done', risk: 'low' },
+  { line: 'let i=i+1', risk: 'low' },
+  { line: 'echo $(( 6 * 7 ))', risk: 'low' },
+  { line: 'echo ${name:=world}', risk: 'low' },
+  { line: 'exec 3>&1', risk: 'low' },
+  { line: 'declare -r build=7', risk: 'low' },
 ];
 
 export const medium: ShellCase[] = [
@@ -271,6 +279,41 @@ export const evasions: ShellCase[] = [
   { line: 'watch rm -rf /tmp/x', risk: 'high', kinds: ['rm'] },
   { line: "watch -n 1 'rm -rf /tmp/x'", risk: 'high', kinds: ['rm'] },
   { line: `echo ${'a'.repeat(70_000)}`, risk: 'critical', flags: ['too_long'] },
+  // The shell's own state, changed without a plain assignment: a name reference, arithmetic, a default expansion.
+  { line: 'declare -n x=PROMPT_COMMAND; x=', risk: 'high', flags: ['nameref'] },
+  { line: 'typeset -n y=PATH', risk: 'high', flags: ['nameref'] },
+  { line: 'local -n y=PS1', risk: 'high', flags: ['nameref'] },
+  { line: 'declare -rn z=BASH_ENV', risk: 'high', flags: ['nameref'] },
+  { line: '(( PATH=0 ))', risk: 'high', flags: ['shell_state'] },
+  { line: '(( BASH_ENV=0 )); bash -c ls', risk: 'high', flags: ['shell_state'] },
+  { line: '(( PROMPT_COMMAND++ ))', risk: 'high', flags: ['shell_state'] },
+  { line: 'let PATH=0', risk: 'high', flags: ['shell_state'] },
+  { line: 'let "IFS=1"', risk: 'high', flags: ['shell_state'] },
+  { line: 'echo $(( PATH |= 1 ))', risk: 'high', flags: ['shell_state'] },
+  { line: 'a[PATH=1]=x', risk: 'high', flags: ['shell_state'] },
+  { line: 'echo ${a[BASH_ENV=0]}', risk: 'high', flags: ['shell_state'] },
+  { line: ': ${BASH_ENV:=/tmp/x}', risk: 'high', flags: ['shell_state'] },
+  { line: 'echo ${ENV=/tmp/x}', risk: 'high', flags: ['shell_state'] },
+  { line: '(( ${v}=1 + 0 ))', risk: 'critical' },
+  // The shell itself reading its commands from a file, or its prompt sent away.
+  { line: 'exec 0</tmp/cmds', risk: 'high', flags: ['shell_io'] },
+  { line: 'exec </tmp/cmds', risk: 'high', flags: ['shell_io'] },
+  { line: 'exec 3</tmp/c 0<&3', risk: 'high', flags: ['shell_io'] },
+  { line: 'exec 0<>/tmp/fifo', risk: 'high', flags: ['shell_io'] },
+  { line: 'exec >/dev/null', risk: 'high', flags: ['shell_io'] },
+  { line: 'exec 1>&-', risk: 'high', flags: ['shell_io'] },
+  { line: 'exec &>/tmp/log', risk: 'high', flags: ['shell_io'] },
+  // `..` is resolved after symbolic links (/var/run -> /run): the lexical path is not the one written.
+  { line: 'echo x >> /var/run/../etc/passwd', risk: 'high', flags: ['dotdot_path'] },
+  { line: 'echo x >> /tmp/./passwd/../../etc/shadow', risk: 'high', flags: ['dotdot_path'] },
+  { line: 'rm -rf /var/run/../etc', risk: 'critical', kinds: ['rm'] },
+  { line: 'chmod -R 777 /var/lock/../../etc', risk: 'critical' },
+  { line: 'cp /tmp/x /var/run/../etc/cron.d/x', risk: 'high' },
+  // A symbolic link's relative target is resolved from the link's directory.
+  { line: 'ln -s etc /e', risk: 'high', kinds: ['ln'] },
+  { line: 'ln -s ../../etc /tmp/a/e', risk: 'high' },
+  { line: 'ln -st / etc', risk: 'high' },
+  { line: 'mount --bind /etc /tmp/x', risk: 'high' },
 ];
 
 export const malformed: ShellCase[] = [

@@ -16,7 +16,7 @@ const entered = (events: EditorEvent[]) => events.find((e) => e.kind === 'enter'
 const enteredText = (events: EditorEvent[]) => (entered(events) as { text: string } | undefined)?.text;
 
 /** What a real terminal emulator shows after the prompt and the editor's output: the rows and the cursor. */
-async function onScreen(keys: string, options: { prompt?: string; cols?: number; history?: string[] } = {}) {
+async function onScreen(keys: string, options: { prompt?: string; cols?: number; history?: string[]; perKey?: boolean } = {}) {
   const prompt = options.prompt ?? 'box:~$ ';
   const cols = options.cols ?? 40;
   const history = new LineHistory();
@@ -26,11 +26,15 @@ async function onScreen(keys: string, options: { prompt?: string; cols?: number;
   editor.startLine(prompt);
   const terminal = new Terminal({ cols, rows: 10, allowProposedApi: true });
   let output = prompt;
-  const events = type(editor, keys);
-  for (const event of events) {
-    if (event.kind === 'echo') output += event.text;
-    if (event.kind === 'enter' || event.kind === 'interrupt') output += event.echo;
+  // Drawn after every key, or once after all of them (a paste): the screen must be the same.
+  for (const ch of Array.from(keys)) {
+    const event = editor.key(ch);
+    if (event?.kind === 'echo') output += event.text;
+    if (event?.kind === 'enter' || event?.kind === 'interrupt') output += event.echo;
+    if (options.perKey !== false) output += editor.flush();
   }
+  output += editor.flush();
+  const events = type(new LineEditor(history), keys);
   await new Promise<void>((done) => terminal.write(output, done));
   const buffer = terminal.buffer.active;
   const rows: string[] = [];
@@ -67,7 +71,8 @@ describe('shell line editor: what the line holds', () => {
     assert.equal(type(editor, 'rm x\x03').at(-1)?.kind, 'interrupt');
     assert.ok(editor.empty);
     assert.deepEqual(type(editor, '\x04'), [{ kind: 'eof' }]);
-    assert.deepEqual(type(editor, 'a\x04').map((e) => e.kind), ['echo']);
+    assert.deepEqual(type(editor, 'a\x04'), []);
+    assert.equal(editor.empty, false);
     assert.equal(enteredText(type(new LineEditor(), `abc${LEFT}${LEFT}\x04\r`)), 'ac');
   });
 
@@ -111,10 +116,24 @@ describe('shell line editor: what the line holds', () => {
     assert.equal(enteredText(type(editor, 'b"\r')), 'echo "a\nb"');
   });
 
-  it('refuses keys beyond the longest line with a bell', () => {
+  it('refuses keys beyond the longest line a terminal hands over whole (4095 bytes) with a bell', () => {
     const editor = new LineEditor();
-    type(editor, 'x'.repeat(64 * 1024));
+    type(editor, 'x'.repeat(4095));
     assert.deepEqual(type(editor, 'y'), [{ kind: 'echo', text: '\x07' }]);
+    assert.equal(enteredText(type(editor, '\r')), 'x'.repeat(4095));
+    const wide = new LineEditor();
+    type(wide, 'é'.repeat(2047));
+    assert.deepEqual(type(wide, 'é'), [{ kind: 'echo', text: '\x07' }]);
+    assert.deepEqual(type(wide, 'x'), []);
+    assert.deepEqual(type(wide, 'x'), [{ kind: 'echo', text: '\x07' }]);
+    // Each continuation line has its own limit; the whole text its own.
+    const long = new LineEditor();
+    for (let i = 0; i < 16; i++) {
+      type(long, `${'y'.repeat(4000)}\r`);
+      long.continueLine();
+    }
+    type(long, 'y'.repeat(64 * 1024 - 16 * 4001));
+    assert.deepEqual(type(long, 'z'), [{ kind: 'echo', text: '\x07' }]);
   });
 });
 
@@ -193,6 +212,16 @@ describe('shell line editor: what the terminal shows', () => {
     assert.deepEqual(screen.cursor, [0, 'box:~$ echo '.length + 3]);
   });
 
+  it('a paste drawn once looks the same as the same keys drawn one by one', async () => {
+    for (const keys of [`echo wrld${LEFT}${LEFT}${LEFT}o`, `echo hello world${HOME}\x1bd\x1bd`, `${'z'.repeat(45)}${HOME}>`, `abc${UP}`, '\x12tmp']) {
+      const history = ['rm -rf /tmp/a', 'ls'];
+      const perKey = await onScreen(keys, { cols: 20, history });
+      const once = await onScreen(keys, { cols: 20, history, perKey: false });
+      assert.deepEqual(once.rows, perKey.rows, JSON.stringify(keys));
+      assert.deepEqual(once.cursor, perKey.cursor, JSON.stringify(keys));
+    }
+  });
+
   it('a line longer than the terminal wraps, and cursor moves cross rows', async () => {
     const cols = 20;
     const line = 'echo 0123456789abcdefghijklmnopqrstuvwxyz';
@@ -237,9 +266,9 @@ describe('shell line editor: what the terminal shows', () => {
     editor.startLine('box:~$ ');
     type(editor, 'echo "a\r');
     editor.continueLine();
-    const events = type(editor, `bc${LEFT}x`);
+    type(editor, `bc${LEFT}x`);
     const terminal = new Terminal({ cols: 40, rows: 4, allowProposedApi: true });
-    await new Promise<void>((done) => terminal.write(`box:~$ echo "a\r\n> ${events.map((e) => (e.kind === 'echo' ? e.text : '')).join('')}`, done));
+    await new Promise<void>((done) => terminal.write(`box:~$ echo "a\r\n> ${editor.flush()}`, done));
     assert.equal(terminal.buffer.active.getLine(1)?.translateToString(true), '> bxc');
     assert.equal(terminal.buffer.active.cursorX, 4);
     terminal.dispose();

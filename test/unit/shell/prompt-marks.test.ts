@@ -20,7 +20,7 @@ describe('shell prompt marks', () => {
   const stream = `total 0\r\n${mark('/srv/app')}box:/srv/app$ `;
   const expected: OutputSegment[] = [
     { kind: 'output', text: 'total 0\r\n' },
-    { kind: 'prompt', cwd: '/srv/app' },
+    { kind: 'prompt', cwd: '/srv/app', state: null },
     { kind: 'output', text: 'box:/srv/app$ ' },
   ];
 
@@ -48,8 +48,17 @@ describe('shell prompt marks', () => {
   });
 
   it('a directory bash reported with replaced control characters, or not absolute, is unknown', () => {
-    assert.deepEqual(new PromptMarks(NONCE).scan(mark('/tmp/a?b')), [{ kind: 'prompt', cwd: null }]);
-    assert.deepEqual(new PromptMarks(NONCE).scan(mark('relative')), [{ kind: 'prompt', cwd: null }]);
+    assert.deepEqual(new PromptMarks(NONCE).scan(mark('/tmp/a?b')), [{ kind: 'prompt', cwd: null, state: null }]);
+    assert.deepEqual(new PromptMarks(NONCE).scan(mark('relative')), [{ kind: 'prompt', cwd: null, state: null }]);
+  });
+
+  it('the prompt mark carries the shell state after a separator, up to 64 KiB', () => {
+    assert.deepEqual(new PromptMarks(NONCE).scan(mark('/srv\x1fdeclare -x PATH="/bin"|f')), [{ kind: 'prompt', cwd: '/srv', state: 'declare -x PATH="/bin"|f' }]);
+    const big = 'x'.repeat(60_000);
+    const marks = new PromptMarks(NONCE);
+    const text = mark(`/srv\x1f${big}`);
+    const segments = [...marks.scan(text.slice(0, 30_000)), ...marks.scan(text.slice(30_000))];
+    assert.deepEqual(segments, [{ kind: 'prompt', cwd: '/srv', state: big }]);
   });
 
   it('an unfinished prefix at the end is held back, then flushed when the program ends', () => {
@@ -81,13 +90,36 @@ describe('shell prompt marks', () => {
       encoding: 'utf8',
     });
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(joined(marks.scan(result.stdout)), [
-      { kind: 'prompt', cwd: '/tmp' },
+    const segments = joined(marks.scan(result.stdout));
+    const prompt = segments[0] as { kind: 'prompt'; state: string | null };
+    assert.match(prompt.state ?? '', /declare -x PATH="[^"]+"/);
+    assert.deepEqual(segments, [
+      { kind: 'prompt', cwd: '/tmp', state: prompt.state },
       { kind: 'typed', line: 'typed ahead' },
       { kind: 'typed', line: 'ls [A-l' },
       { kind: 'typed', line: NONCE },
       { kind: 'output', text: 'released\n' },
     ]);
+  });
+
+  it('the reported state follows what a line changed, however it changed it', () => {
+    const marks = new PromptMarks(NONCE);
+    const hooks = marks.hooks('box');
+    const stateAfter = (line: string): string | null => {
+      const result = spawnSync('bash', ['--noprofile', '--norc', '-c', `${line}\neval "$PROMPT_COMMAND"`], {
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...hooks },
+        input: marks.releaseLine,
+        encoding: 'utf8',
+      });
+      const prompt = marks.scan(result.stdout).find((s) => s.kind === 'prompt');
+      return prompt?.kind === 'prompt' ? prompt.state : null;
+    };
+    const baseline = stateAfter(':');
+    assert.ok(baseline);
+    assert.equal(stateAfter('x=1; cd /tmp'), baseline);
+    for (const line of ["x='PATH=0'; (( x ))", "x='BASH_ENV=5'; : $(( x ))", 'ls() { :; }', "alias ls='rm'", "trap 'echo' USR1", 'enable -n echo', 'shopt -s extglob', 'set -o noglob', 'CDPATH=/etc', 'export LD_PRELOAD=/tmp/x.so']) {
+      assert.notEqual(stateAfter(line), baseline, line);
+    }
   });
 
   it('the prompt ends with the ready mark', () => {
