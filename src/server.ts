@@ -357,8 +357,27 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       const hostKey = loadOrCreateHostKey(dataDir, config.shell.host_key_file);
       // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
       const shellClassifier = createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) });
+      // Both front ends record every session through the same recordings.
+      const recordings = new ShellRecordings({
+        config: config.shell.recording,
+        dir: resolve(config.shell.recording.dir ?? join(dataDir, 'recordings')),
+        clock,
+        logger: logger.child({ component: 'shell' }),
+        onRecorded: (r) =>
+          bus.emit({
+            type: 'session.recorded',
+            at: clock.now(),
+            subject: r.subject,
+            source: r.source,
+            protocol: 'shell',
+            target: r.target,
+            sessionId: r.sessionId,
+            ...(r.failure ? { reason: r.failure } : {}),
+            data: { kind: r.kind, file: r.file, bytes: r.bytes, sha256: r.sha256, events: r.events, droppedBytes: r.droppedBytes },
+          }),
+      });
       // The WebSocket terminal is served on the control API's port (`airlock shell`, `airlock exec`, browsers).
-      const webTerminal = createWebTerminal({ targets: shellTargets, gate, classifier: shellClassifier, sessions, logger: logger.child({ component: 'shell' }), noticeIntervalMs: config.shell.notice_interval, publicUrl });
+      const webTerminal = createWebTerminal({ targets: shellTargets, gate, classifier: shellClassifier, sessions, logger: logger.child({ component: 'shell' }), noticeIntervalMs: config.shell.notice_interval, publicUrl, recordings });
       control.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (webTerminal.handles(req.url)) return void webTerminal.handleUpgrade(req, socket, head);
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -374,24 +393,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         hostKey,
         logger: logger.child({ component: 'shell' }),
         publicUrl,
-        recordings: new ShellRecordings({
-          config: config.shell.recording,
-          dir: resolve(config.shell.recording.dir ?? join(dataDir, 'recordings')),
-          clock,
-          logger: logger.child({ component: 'shell' }),
-          onRecorded: (r) =>
-            bus.emit({
-              type: 'session.recorded',
-              at: clock.now(),
-              subject: r.subject,
-              source: r.source,
-              protocol: 'shell',
-              target: r.target,
-              sessionId: r.sessionId,
-              ...(r.failure ? { reason: r.failure } : {}),
-              data: { kind: r.kind, file: r.file, bytes: r.bytes, sha256: r.sha256, events: r.events, droppedBytes: r.droppedBytes },
-            }),
-        }),
+        recordings,
       });
       shell = await gateway.listen();
       shellFingerprint = hostKey.fingerprint;

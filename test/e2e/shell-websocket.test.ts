@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,6 +53,13 @@ policy:
     assert.match(term.stdout, /seen-by-ls/);
     assert.match(term.stdout, /PIPED IN/);
     assert.equal(term.stderr, 'to-stderr\n');
+    // Recorded like an SSH session: the output the client saw, the command line checked.
+    const dir = join(airlock.dataDir, 'recordings');
+    await waitFor(() => existsSync(dir) && readdirSync(dir).some((f) => readFileSync(join(dir, f), 'utf8').includes('PIPED IN')), 10_000, 'the recording of the exec');
+    const recorded = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).find((text) => text.includes('PIPED IN')) as string;
+    assert.match(recorded, /to-stderr/);
+    assert.match(recorded, /tr a-z A-Z/);
+    assert.equal(recorded.includes(alice), false, 'the token is never recorded');
   });
 
   it('the token may come as the airlock.bearer.<jwt> sub-protocol (browsers); it is never echoed back', async () => {
@@ -146,5 +153,38 @@ policy:
     assert.match(closed.reason, /laptop stolen/);
     assert.match(term.stdout, /airlock: .*laptop stolen/);
     await assert.rejects(RawTerminal.open(airlock.url, 'box', auth(carol)), (err: { status?: number }) => err.status === 403);
+  });
+});
+
+describe('e2e: WebSocket terminals that cannot be recorded', () => {
+  it('required (the default): closed with 1011 and the reason, nothing runs; not required: it goes on unrecorded', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'airlock-ws-norec-'));
+    // A file where the recordings directory should be: nothing can be created under it.
+    const blocked = join(scratch, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const airlock = await startTestAirlock(`
+shell: { enabled: true, listen: "127.0.0.1:0", recording: { dir: ${blocked} } }
+targets:
+  - { name: box, protocol: shell, cwd: ${scratch} }
+  - { name: loose, protocol: shell, cwd: ${scratch}, recording: { required: false } }
+`);
+    try {
+      const headers = { authorization: `Bearer ${await airlock.token('alice', ['engineers'])}` };
+      const marker = join(scratch, 'ran');
+      const refused = await RawTerminal.open(airlock.url, 'box', headers);
+      refused.json({ type: 'start', mode: 'exec', command: `touch ${marker}` });
+      const closed = await refused.done;
+      assert.equal(closed.code, 1011);
+      assert.match(closed.reason, /cannot be recorded, and recording is required/);
+      assert.equal(existsSync(marker), false);
+      const loose = await RawTerminal.open(airlock.url, 'loose', headers);
+      loose.json({ type: 'start', mode: 'exec', command: `touch ${marker} && echo unrecorded` });
+      await loose.done;
+      assert.deepEqual(loose.exit, { code: 0 });
+      assert.equal(loose.stdout, 'unrecorded\n');
+    } finally {
+      await airlock.shutdown('test done');
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,9 @@ import type { Principal } from '../../model/principal.js';
 import { CommandGate } from './command-gate.js';
 import { ExecRequest } from './exec-request.js';
 import { InteractiveShell } from './interactive-shell.js';
+import type { TerminalInfo } from './pty-process.js';
+import type { SessionRecording } from './session-recording.js';
+import type { ShellRecordings } from './shell-recordings.js';
 import { isBash } from './target-process.js';
 import { type ClientMessage, parseClientMessage, type SignalName, WS_CLOSE } from './web-terminal-protocol.js';
 import { WebSocketChannel } from './websocket-channel.js';
@@ -19,6 +22,8 @@ export interface WebTerminalContext {
   readonly logger: Logger;
   readonly noticeIntervalMs: number;
   readonly publicUrl?: string;
+  /** Every terminal is recorded as an SSH session channel is (shell.recording). */
+  readonly recordings: ShellRecordings;
 }
 
 /** Life cycle of one WebSocket terminal. */
@@ -50,6 +55,8 @@ export class WebTerminalSession {
   private readonly channel: WebSocketChannel;
   private running: Running | null = null;
   private exec: ExecRequest | null = null;
+  private recording: SessionRecording | null = null;
+  private terminal: TerminalInfo | null = null;
   private unregister: (() => void) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly logger: Logger;
@@ -118,6 +125,8 @@ export class WebTerminalSession {
     if (this.step !== TerminalStep.running) return this.refuse(WS_CLOSE.policy, `${message.type} before the start message`);
     switch (message.type) {
       case 'resize':
+        if (this.terminal) this.terminal = { ...this.terminal, cols: message.cols, rows: message.rows };
+        this.recording?.resize(message.cols, message.rows);
         return this.running?.resize(message.cols, message.rows);
       case 'eof':
         return this.channel.endOfInput();
@@ -135,6 +144,58 @@ export class WebTerminalSession {
   }
 
   private start(message: Extract<ClientMessage, { type: 'start' }>): void {
+    const { target } = this.init;
+    if (message.mode === 'shell' && !isBash(target)) return this.refuse(WS_CLOSE.policy, `target ${target.name} runs ${target.command[0]}, not bash: use exec`);
+    this.step = TerminalStep.running;
+    if (message.mode === 'shell') this.terminal = { term: message.term, cols: message.cols, rows: message.rows };
+    else if (message.tty && message.cols && message.rows) this.terminal = { term: message.term ?? 'xterm-256color', cols: message.cols, rows: message.rows };
+    // Input waits in the channel until the request runs; a termination meanwhile only closes the socket.
+    this.channel.pause();
+    this.running = { resize: () => undefined, terminate: (reason) => this.channel.sendJson({ type: 'notice', text: `airlock: ${reason}` }) };
+    void this.startRecording(message.mode, message.mode === 'exec' ? message.command : undefined).then((ok) => {
+      if (ok) this.run(message);
+    });
+  }
+
+  /** The recording opens before anything runs; a required one that cannot be opened refuses the terminal. */
+  private async startRecording(kind: 'shell' | 'exec', command: string | undefined): Promise<boolean> {
+    const { ctx, id, principal, target, source } = this.init;
+    let recording: SessionRecording | null;
+    try {
+      recording = await ctx.recordings.start({
+        kind,
+        terminal: this.terminal,
+        ...(command !== undefined ? { command } : {}),
+        onFailure: (reason, fatal) => this.recordingFailed(reason, fatal),
+        sessionId: id,
+        channelNumber: 1,
+        principal,
+        target,
+        source,
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'cannot record the session; refused');
+      this.refuse(WS_CLOSE.internal, 'this session cannot be recorded, and recording is required: refused');
+      return false;
+    }
+    if (this.step !== TerminalStep.running) {
+      if (recording) ctx.recordings.finished(recording);
+      return false;
+    }
+    this.recording = recording;
+    if (recording) {
+      recording.tee(this.channel);
+      this.ws.once('close', () => ctx.recordings.finished(recording));
+    }
+    return true;
+  }
+
+  private recordingFailed(reason: string, fatal: boolean): void {
+    this.logger.error({ reason, fatal }, fatal ? 'session recording failed; ending the session' : 'session recording failed; the session goes on unrecorded');
+    if (fatal) this.terminate('the session recording failed and recording is required: the session is ended', WS_CLOSE.internal);
+  }
+
+  private run(message: Extract<ClientMessage, { type: 'start' }>): void {
     const { target, principal, id, source, ctx } = this.init;
     const gate = new CommandGate({
       gate: ctx.gate,
@@ -147,22 +208,32 @@ export class WebTerminalSession {
       noticeIntervalMs: ctx.noticeIntervalMs,
       ...(ctx.publicUrl ? { publicUrl: ctx.publicUrl } : {}),
     });
-    this.step = TerminalStep.running;
+    const recording = this.recording;
+    if (recording) gate.observe(recording);
     if (message.mode === 'exec') {
-      const terminal = message.tty && message.cols && message.rows ? { term: message.term ?? 'xterm-256color', cols: message.cols, rows: message.rows } : null;
-      const request = new ExecRequest({ channel: this.channel, command: message.command, target, terminal, gate, logger: this.logger });
+      const request = new ExecRequest({ channel: this.channel, command: message.command, target, terminal: this.terminal, gate, logger: this.logger });
       this.exec = request;
       this.running = request;
       request.run().catch((err: unknown) => {
         this.logger.error({ err }, 'shell exec failed');
         this.refuse(WS_CLOSE.internal, 'internal error');
       });
+      // After run() paused the channel: this listener does not start the flow early.
+      if (recording) this.channel.on('data', (data: Buffer) => recording.rawInput(data));
       return;
     }
-    if (!isBash(target)) return this.refuse(WS_CLOSE.policy, `target ${target.name} runs ${target.command[0]}, not bash: use exec`);
-    const shell = new InteractiveShell({ channel: this.channel, target, terminal: { term: message.term, cols: message.cols, rows: message.rows }, gate, classifier: ctx.classifier, logger: this.logger });
+    const shell = new InteractiveShell({
+      channel: this.channel,
+      target,
+      terminal: this.terminal as TerminalInfo,
+      gate,
+      classifier: ctx.classifier,
+      logger: this.logger,
+      ...(recording ? { onRawInput: (data: string) => recording.rawInput(data) } : {}),
+    });
     this.running = shell;
     shell.start();
+    this.channel.resume();
   }
 
   /** A client that broke the protocol: told why in the close frame. */
