@@ -57,6 +57,7 @@ export class WebTerminalSession {
   private exec: ExecRequest | null = null;
   private recording: SessionRecording | null = null;
   private terminal: TerminalInfo | null = null;
+  private mode: 'shell' | 'exec' | null = null;
   private unregister: (() => void) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly logger: Logger;
@@ -137,6 +138,8 @@ export class WebTerminalSession {
 
   private signal(name: SignalName): void {
     if (this.exec) return this.exec.signal(name);
+    // An exec whose recording is still being opened: nothing has been asked or run yet.
+    if (this.mode === 'exec') return this.terminate('withdrawn; nothing was run', WS_CLOSE.normal);
     // A shell's terminal turns keys into signals: the same keys are sent, so Airlock's line editor sees them too.
     if (name === 'INT') return this.channel.input(Buffer.from('\x03'));
     if (name === 'QUIT') return this.channel.input(Buffer.from('\x1c'));
@@ -147,6 +150,7 @@ export class WebTerminalSession {
     const { target } = this.init;
     if (message.mode === 'shell' && !isBash(target)) return this.refuse(WS_CLOSE.policy, `target ${target.name} runs ${target.command[0]}, not bash: use exec`);
     this.step = TerminalStep.running;
+    this.mode = message.mode;
     if (message.mode === 'shell') this.terminal = { term: message.term, cols: message.cols, rows: message.rows };
     else if (message.tty && message.cols && message.rows) this.terminal = { term: message.term ?? 'xterm-256color', cols: message.cols, rows: message.rows };
     // Input waits in the channel until the request runs; a termination meanwhile only closes the socket.
