@@ -1,8 +1,10 @@
 // Composition root: the only file that knows every part. It builds everything
 // from a validated config, starts the listeners, and owns reload and drain.
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ApprovalBroker } from './approvals/broker.js';
 import type { ApprovalChannel } from './approvals/channels/channel.js';
@@ -45,6 +47,7 @@ import { withRevocationCheck } from './risk/admitted-verifier.js';
 import { revocationRoutes } from './control/revocation-routes.js';
 import { riskRoutes } from './control/risk-routes.js';
 import { targetRoutes, type TargetConnectInfo } from './control/target-routes.js';
+import { sshKeyRoutes } from './control/ssh-key-routes.js';
 import { loginRoutes } from './control/login-routes.js';
 import { webSignInRoutes } from './control/web-sign-in.js';
 import type { Store } from './store/store.js';
@@ -205,6 +208,8 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
 
     // Control API calls are refused for revoked subjects, devices and tokens, as sessions are.
     const controlVerifier = withRevocationCheck(verifier, admission);
+    // SSH keys registered with a JWT log in to the SSH gateway until that JWT expires (every replica: they are in the store).
+    const sshKeys = config.shell.enabled && config.targets.some((t) => t.protocol === 'shell') ? new (await import('./identity/ssh-keys.js')).SshKeyRegistry({ store, clock }) : null;
     let connectInfo: readonly TargetConnectInfo[] = [];
     const routes: ControlRoutes[] = [
       healthRoutes({
@@ -226,6 +231,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       pushRoutes({ verifier: controlVerifier, push: () => channels?.push ?? null }),
       riskRoutes({ store, signals, revocations, clock, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
       targetRoutes({ verifier: controlVerifier, targets: () => connectInfo }),
+      ...(sshKeys ? [sshKeyRoutes({ keys: sshKeys, verifier: controlVerifier })] : []),
       ...(config.identity.login?.web_client_id
         ? [
             webSignInRoutes({
@@ -367,37 +373,48 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const shellTargets = config.targets.filter((t): t is ShellTargetConfig => t.protocol === 'shell');
     if (config.shell.enabled && shellTargets.length > 0) {
       // ssh2 and the PTY package load only when shell targets are served.
-      const { createShellGateway, loadOrCreateHostKey, ShellRecordings } = await import('./protocols/shell/index.js');
+      const { createShellGateway, createWebTerminal, loadOrCreateHostKey, ShellRecordings } = await import('./protocols/shell/index.js');
       const { createShellClassifier } = await import('./classifiers/shell/index.js');
       const hostKey = loadOrCreateHostKey(dataDir, config.shell.host_key_file);
+      // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
+      const shellClassifier = createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) });
+      // Both front ends record every session through the same recordings.
+      const recordings = new ShellRecordings({
+        config: config.shell.recording,
+        dir: resolve(config.shell.recording.dir ?? join(dataDir, 'recordings')),
+        clock,
+        logger: logger.child({ component: 'shell' }),
+        onRecorded: (r) =>
+          bus.emit({
+            type: 'session.recorded',
+            at: clock.now(),
+            subject: r.subject,
+            source: r.source,
+            protocol: 'shell',
+            target: r.target,
+            sessionId: r.sessionId,
+            ...(r.failure ? { reason: r.failure } : {}),
+            data: { kind: r.kind, file: r.file, bytes: r.bytes, sha256: r.sha256, events: r.events, droppedBytes: r.droppedBytes },
+          }),
+      });
+      // The WebSocket terminal is served on the control API's port (`airlock shell`, `airlock exec`, browsers).
+      const webTerminal = createWebTerminal({ targets: shellTargets, gate, classifier: shellClassifier, sessions, logger: logger.child({ component: 'shell' }), noticeIntervalMs: config.shell.notice_interval, publicUrl, recordings });
+      control.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (webTerminal.handles(req.url)) return void webTerminal.handleUpgrade(req, socket, head);
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      });
+      cleanups.push(async () => webTerminal.close());
       const gateway = createShellGateway({
         config: config.shell,
         targets: shellTargets,
         gate,
-        // `psql -c '...'` in a shell line is judged by the same SQL classifier as the PostgreSQL proxy.
-        classifier: createShellClassifier({ sql: await createSqlClassifier({ cacheSize: 0 }) }),
+        classifier: shellClassifier,
         sessions,
+        ...(sshKeys ? { publicKeys: sshKeys } : {}),
         hostKey,
         logger: logger.child({ component: 'shell' }),
         publicUrl,
-        recordings: new ShellRecordings({
-          config: config.shell.recording,
-          dir: resolve(config.shell.recording.dir ?? join(dataDir, 'recordings')),
-          clock,
-          logger: logger.child({ component: 'shell' }),
-          onRecorded: (r) =>
-            bus.emit({
-              type: 'session.recorded',
-              at: clock.now(),
-              subject: r.subject,
-              source: r.source,
-              protocol: 'shell',
-              target: r.target,
-              sessionId: r.sessionId,
-              ...(r.failure ? { reason: r.failure } : {}),
-              data: { kind: r.kind, file: r.file, bytes: r.bytes, sha256: r.sha256, events: r.events, droppedBytes: r.droppedBytes },
-            }),
-        }),
+        recordings,
       });
       shell = await gateway.listen();
       shellFingerprint = hostKey.fingerprint;
@@ -525,7 +542,8 @@ function describeTargets(
       out.push({ name: target.name, protocol: 'http', ...description, url: `${scheme}://${viaHost ?? host}:${bound.http.port}${viaHost ? '' : prefix}` });
     } else if (target.protocol === 'shell') {
       const ssh = bound.shell ? { host, port: bound.shell.port, host_key_fingerprint: bound.shell.fingerprint } : {};
-      out.push({ name: target.name, protocol: 'shell', ...description, ...ssh });
+      const ws = bound.shell ? { websocket_url: `${bound.publicUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/v1/shell/${encodeURIComponent(target.name)}` } : {};
+      out.push({ name: target.name, protocol: 'shell', ...description, ...ssh, ...ws });
     }
   }
   return out;

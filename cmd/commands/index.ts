@@ -9,6 +9,8 @@ import { registerReplayCommand } from './replay.js';
 import { registerRevokeCommand } from './revoke.js';
 import { registerRiskCommands } from './risk.js';
 import { registerServe } from './serve.js';
+import { registerSshKeyCommands } from './ssh-key.js';
+import { registerTerminalCommands } from './terminal.js';
 import { registerTokenCommand } from './token.js';
 import { registerTotpCommands } from './totp.js';
 
@@ -22,6 +24,8 @@ export function registerCommands(program: Command): void {
   registerApprovalCommands(program);
   registerLoginCommand(program);
   registerConnectCommands(program);
+  registerTerminalCommands(program);
+  registerSshKeyCommands(program);
   registerTokenCommand(program);
   registerTotpCommands(program);
   registerAuditCommands(program);

@@ -27,6 +27,7 @@ export class ControlApiError extends Error {
 export interface ControlClient {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 /**
@@ -72,5 +73,5 @@ export function controlClient(options: { url: string; token?: string }): Control
     }
     return json as T;
   }
-  return { get: (path) => call('GET', path), post: (path, body) => call('POST', path, body) };
+  return { get: (path) => call('GET', path), post: (path, body) => call('POST', path, body), delete: (path) => call('DELETE', path) };
 }

@@ -14,6 +14,8 @@ export type TargetConnectInfo =
       readonly host?: string;
       readonly port?: number;
       readonly host_key_fingerprint?: string;
+      /** The WebSocket terminal (`airlock shell`, `airlock exec`): ws(s)://CONTROL/v1/shell/NAME. */
+      readonly websocket_url?: string;
     };
 
 /**

@@ -20,6 +20,7 @@ import {
 } from '../errors.js';
 import type { Principal } from '../model/principal.js';
 import type { TokenVerifier } from '../identity/token-verifier.js';
+import { tokenRejected } from '../identity/token-rejection.js';
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import type { PolicyDecision } from '../model/requirement.js';
 import { NO_RISK_SIGNALS, quietRiskAssessor, type RiskAssessment, type RiskAssessor } from '../policy/risk-assessor.js';
@@ -117,6 +118,30 @@ export class AirlockGate implements Gate {
   }
 
   async authenticate(request: AuthenticationRequest): Promise<Principal> {
+    await this.admitSource(request);
+    const { bus, clock } = this.deps;
+    let principal: Principal;
+    try {
+      principal = await this.deps.verifier.verify(request.token);
+    } catch (err) {
+      const reason = err instanceof TokenInvalidError ? err.reason : 'error';
+      bus.emit({ type: 'auth.failure', at: clock.now(), source: request.source, protocol: request.protocol, target: request.target, sessionId: request.sessionId, reason });
+      throw err instanceof AirlockError ? err : new InternalError('authentication failed', { cause: err });
+    }
+    return this.admit(principal, request);
+  }
+
+  async authenticatePrincipal(principal: Principal, request: Omit<AuthenticationRequest, 'token'>): Promise<Principal> {
+    await this.admitSource(request);
+    const { bus, clock } = this.deps;
+    if (principal.expiresAt <= clock.now()) {
+      bus.emit({ type: 'auth.failure', at: clock.now(), subject: principal.subject, source: request.source, protocol: request.protocol, target: request.target, sessionId: request.sessionId, reason: 'expired' });
+      throw tokenRejected('expired');
+    }
+    return this.admit(principal, request);
+  }
+
+  private async admitSource(request: Omit<AuthenticationRequest, 'token'>): Promise<void> {
     const { bus, clock } = this.deps;
     if (this.deps.admission?.admitSource) {
       try {
@@ -127,14 +152,11 @@ export class AirlockGate implements Gate {
         throw err instanceof AirlockError ? err : new StoreUnavailableError('cannot check blocked networks: store unavailable', { cause: err });
       }
     }
-    let principal: Principal;
-    try {
-      principal = await this.deps.verifier.verify(request.token);
-    } catch (err) {
-      const reason = err instanceof TokenInvalidError ? err.reason : 'error';
-      bus.emit({ type: 'auth.failure', at: clock.now(), source: request.source, protocol: request.protocol, target: request.target, sessionId: request.sessionId, reason });
-      throw err instanceof AirlockError ? err : new InternalError('authentication failed', { cause: err });
-    }
+  }
+
+  /** Revocations of a verified principal, then the success event. */
+  private async admit(principal: Principal, request: Omit<AuthenticationRequest, 'token'>): Promise<Principal> {
+    const { bus, clock } = this.deps;
     if (this.deps.admission) {
       try {
         await this.deps.admission.admit(principal, request);

@@ -45,6 +45,13 @@ export interface Gate {
    * Rejects with an AirlockError whose message is safe to show.
    */
   authenticate(request: AuthenticationRequest): Promise<Principal>;
+  /**
+   * The same admission for a principal proven another way (an SSH key
+   * registered with a verified JWT, the principal stored with it): expiry,
+   * revocations and blocked networks are checked now, as for a token.
+   * Absent means such logins are refused.
+   */
+  authenticatePrincipal?(principal: Principal, request: Omit<AuthenticationRequest, 'token'>): Promise<Principal>;
   /** Decides one action; holds it while a step-up or approval is pending. Never rejects. */
   check(action: Action, options?: GateCheckOptions): Promise<Verdict>;
   /**

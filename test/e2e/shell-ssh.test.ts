@@ -138,7 +138,7 @@ policy:
     const response = await fetch(`${airlock.url}/v1/targets`, { headers: { authorization: `Bearer ${aliceToken}` } });
     const { targets } = (await response.json()) as { targets: Array<Record<string, unknown>> };
     const box = targets.find((x) => x['name'] === 'box');
-    assert.deepEqual(box, { name: 'box', protocol: 'shell', host: '127.0.0.1', port, host_key_fingerprint: loadOrCreateHostKey(airlock.dataDir).fingerprint });
+    assert.deepEqual(box, { name: 'box', protocol: 'shell', host: '127.0.0.1', port, host_key_fingerprint: loadOrCreateHostKey(airlock.dataDir).fingerprint, websocket_url: `${airlock.url.replace(/^http/, 'ws')}/v1/shell/box` });
   });
 
   it('refuses a wrong token and an unknown target', async (t) => {

@@ -1,17 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { ServerChannel } from 'ssh2';
 import type { ShellTargetConfig } from '../../config/schema.js';
 import type { CommandGate, HoldDisplay } from './command-gate.js';
 import { deniedLine } from './hold-lines.js';
 import { type ProgramExit, PtyProcess, type TerminalInfo } from './pty-process.js';
 import { execSpec } from './target-process.js';
+import type { TerminalChannel, TerminalOutput } from './terminal-channel.js';
 
 /** Exit status of a command Airlock refused to run (bash's "cannot execute"). */
 export const DENIED_EXIT_STATUS = 126;
+/** Exit status of a command the client withdrew while it was held (as a shell reports Ctrl-C). */
+export const WITHDRAWN_EXIT_STATUS = 130;
 
 export interface ExecRequestInit {
-  readonly channel: ServerChannel;
+  readonly channel: TerminalChannel;
   readonly command: string;
   readonly target: ShellTargetConfig;
   /** Set when the client asked for a PTY (`ssh -t`). */
@@ -50,6 +52,10 @@ export class ExecRequest {
     if (this.finished) return;
     if (!verdict.allowed) {
       logger.info({ path: verdict.path, approvalId: verdict.approvalId }, 'shell exec refused');
+      if (verdict.path === 'cancel') {
+        this.stderr(`airlock: withdrawn; nothing was run${nl}`);
+        return this.finish({ code: WITHDRAWN_EXIT_STATUS, signal: null });
+      }
       this.stderr(deniedLine(verdict) + nl);
       return this.finish({ code: DENIED_EXIT_STATUS, signal: null });
     }
@@ -60,6 +66,17 @@ export class ExecRequest {
   /** A window change from the client (only meaningful with a PTY). */
   resize(cols: number, rows: number): void {
     this.pty?.resize(cols, rows);
+  }
+
+  /** A signal from the client: while the command is decided it withdraws it; once it runs the program gets it. */
+  signal(name: string): void {
+    if (this.finished) return;
+    if (!this.child && !this.pty) {
+      if (!this.controller.signal.aborted) this.controller.abort(new Error(`withdrawn with SIG${name}`));
+      return;
+    }
+    this.child?.kill(`SIG${name}` as NodeJS.Signals);
+    this.pty?.kill(`SIG${name}`);
   }
 
   /** Revocation or shutdown: withdraw what is held, stop what runs, say why. */
@@ -82,9 +99,15 @@ export class ExecRequest {
     return new Promise((resolve) => {
       const child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: { ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'] });
       this.child = child;
-      child.stdout.pipe(channel, { end: false });
-      child.stderr.pipe(channel.stderr, { end: false });
-      channel.pipe(child.stdin);
+      relay(child.stdout, channel);
+      relay(child.stderr, channel.stderr);
+      channel.on('data', (data: Buffer) => {
+        if (child.stdin.writable && !child.stdin.write(data)) {
+          channel.pause();
+          child.stdin.once('drain', () => channel.resume());
+        }
+      });
+      channel.on('end', () => child.stdin.end());
       child.stdin.on('error', () => undefined);
       child.on('error', (err) => {
         this.stderr(`airlock: cannot start ${spec.file}: ${err.message}\n`);
@@ -117,4 +140,14 @@ export class ExecRequest {
     else channel.exit(exit.code ?? 1);
     channel.end();
   }
+}
+
+/** Program output to the client with backpressure, never ending the channel (the exit status comes after). */
+function relay(from: NodeJS.ReadableStream, to: TerminalOutput): void {
+  from.on('data', (data: Buffer) => {
+    if (!to.write(data)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
 }

@@ -1,6 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
-import type { ServerChannel } from 'ssh2';
 import type { ShellClassifier } from '../../classifiers/shell/index.js';
 import type { Classification } from '../../model/action.js';
 import type { ShellTargetConfig } from '../../config/schema.js';
@@ -12,6 +11,7 @@ import { PtyProcess, type TerminalInfo } from './pty-process.js';
 import { ShellStateWatch } from './shell-state-watch.js';
 import { StepUpCodePrompt } from './step-up-code-prompt.js';
 import { interactiveSpec } from './target-process.js';
+import type { TerminalChannel } from './terminal-channel.js';
 
 /**
  * Who owns the keyboard:
@@ -31,7 +31,7 @@ const PROMPT_SHOWN_TIMEOUT_MS = 300;
 const MAX_PROMPT_CHARS = 4096;
 
 export interface InteractiveShellInit {
-  readonly channel: ServerChannel;
+  readonly channel: TerminalChannel;
   readonly target: ShellTargetConfig;
   readonly terminal: TerminalInfo;
   readonly gate: CommandGate;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
+import ssh2, { type AuthContext, type ClientInfo, type Connection, type PublicKeyAuthContext, type Session } from 'ssh2';
 import type { ShellClassifier } from '../../classifiers/shell/index.js';
 import type { ShellTargetConfig } from '../../config/schema.js';
 import { AirlockError } from '../../errors.js';
@@ -11,6 +11,18 @@ import { CommandGate } from './command-gate.js';
 import { SessionChannel } from './session-channel.js';
 import type { ShellRecordings } from './shell-recordings.js';
 
+/** An SSH public key an engineer registered, and the principal it logs in as (re-checked by the Gate at each login). */
+export interface RegisteredKey {
+  /** The OpenSSH public key line. */
+  readonly publicKey: string;
+  readonly principal: Principal;
+}
+
+export interface PublicKeyLookup {
+  /** The registration of the key with this public blob, if any and not expired. */
+  find(publicBlob: Buffer): Promise<RegisteredKey | null>;
+}
+
 export interface SshConnectionContext {
   readonly targets: ReadonlyMap<string, ShellTargetConfig>;
   readonly gate: Gate;
@@ -19,6 +31,8 @@ export interface SshConnectionContext {
   readonly logger: Logger;
   readonly noticeIntervalMs: number;
   readonly publicUrl?: string;
+  /** Registered public keys (`airlock ssh-key add`); absent: only the token logs in. */
+  readonly publicKeys?: PublicKeyLookup;
   readonly recordings: ShellRecordings;
 }
 
@@ -26,7 +40,7 @@ export interface SshConnectionContext {
 export const ConnectionStep = { authenticating: 'authenticating', ready: 'ready', closed: 'closed' } as const;
 export type ConnectionStep = (typeof ConnectionStep)[keyof typeof ConnectionStep];
 
-const AUTH_METHODS = ['password', 'keyboard-interactive'] as const;
+const AUTH_METHODS = ['publickey', 'password', 'keyboard-interactive'] as const;
 const TOKEN_PROMPT = 'Airlock token (JWT): ';
 /** JWTs are a few KiB at most; anything longer is not one. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -77,6 +91,7 @@ export class SshConnection {
   private authenticate(auth: AuthContext): void {
     if (this.step !== ConnectionStep.authenticating) return auth.reject();
     if (auth.method === 'password') return void this.verify(auth, auth.password);
+    if (auth.method === 'publickey') return void this.verifyKey(auth);
     if (auth.method === 'keyboard-interactive') {
       auth.prompt([{ prompt: TOKEN_PROMPT, echo: false }], 'Airlock', (answers) => void this.verify(auth, answers[0] ?? ''));
       return;
@@ -89,18 +104,51 @@ export class SshConnection {
     try {
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new Error('no token');
       const principal = await this.ctx.gate.authenticate({ token: token.trim(), protocol: 'shell', target: targetName, source: this.source, sessionId: this.id });
-      const target = this.ctx.targets.get(targetName);
-      if (!target) {
-        // Checked after the token, so target names are not told to anyone without one.
-        this.logger.warn({ subject: principal.subject, target: targetName }, 'ssh login for an unknown shell target refused');
-        return auth.reject([...AUTH_METHODS]);
-      }
-      this.principal = principal;
-      this.target = target;
-      this.logger = this.logger.child({ subject: principal.subject, target: target.name });
-      auth.accept();
+      this.admitted(auth, principal, targetName);
     } catch (err) {
       this.logger.info({ target: targetName, code: err instanceof AirlockError ? err.code : 'invalid' }, 'ssh authentication refused');
+      auth.reject([...AUTH_METHODS]);
+    }
+  }
+
+  private admitted(auth: AuthContext, principal: Principal, targetName: string): void {
+    const target = this.ctx.targets.get(targetName);
+    if (!target) {
+      // Checked after the credential, so target names are not told to anyone without one.
+      this.logger.warn({ subject: principal.subject, target: targetName }, 'ssh login for an unknown shell target refused');
+      return auth.reject([...AUTH_METHODS]);
+    }
+    this.principal = principal;
+    this.target = target;
+    this.logger = this.logger.child({ subject: principal.subject, target: target.name });
+    auth.accept();
+  }
+
+  /**
+   * A registered key: the signature over the session is verified with the
+   * stored public key (ssh2's parseKey/verify), then the stored principal
+   * goes through the Gate's admission (expiry, revocations) as a token would.
+   */
+  private async verifyKey(auth: PublicKeyAuthContext): Promise<void> {
+    const targetName = auth.username;
+    const { gate, publicKeys } = this.ctx;
+    try {
+      const record = publicKeys && gate.authenticatePrincipal ? await publicKeys.find(auth.key.data) : null;
+      if (!record || !gate.authenticatePrincipal) return auth.reject([...AUTH_METHODS]);
+      const key = ssh2.utils.parseKey(record.publicKey);
+      if (key instanceof Error || Array.isArray(key)) return auth.reject([...AUTH_METHODS]);
+      const blob = key.getPublicSSH();
+      if (blob.length !== auth.key.data.length || !timingSafeEqual(blob, auth.key.data)) return auth.reject([...AUTH_METHODS]);
+      // Without a signature the client only asks whether this key would do; it signs next.
+      if (!auth.signature || !auth.blob) return auth.accept();
+      if (key.verify(auth.blob, auth.signature, auth.hashAlgo) !== true) {
+        this.logger.warn({ target: targetName }, 'ssh public key signature invalid');
+        return auth.reject([...AUTH_METHODS]);
+      }
+      const principal = await gate.authenticatePrincipal(record.principal, { protocol: 'shell', target: targetName, source: this.source, sessionId: this.id });
+      this.admitted(auth, principal, targetName);
+    } catch (err) {
+      this.logger.info({ target: targetName, code: err instanceof AirlockError ? err.code : 'invalid', method: 'publickey' }, 'ssh authentication refused');
       auth.reject([...AUTH_METHODS]);
     }
   }

@@ -7,7 +7,7 @@ import type { Gate } from '../../gate/gate.js';
 import type { SessionRegistry } from '../../gate/session-registry.js';
 import type { HostKey } from './host-key.js';
 import type { ShellRecordings } from './shell-recordings.js';
-import { SshConnection } from './ssh-connection.js';
+import { type PublicKeyLookup, SshConnection } from './ssh-connection.js';
 
 export interface ShellGatewayInit {
   readonly config: AirlockConfig['shell'];
@@ -18,6 +18,8 @@ export interface ShellGatewayInit {
   readonly hostKey: HostKey;
   readonly logger: Logger;
   readonly publicUrl?: string;
+  /** Public keys engineers registered (`airlock ssh-key add`). */
+  readonly publicKeys?: PublicKeyLookup;
   /** Every session channel is recorded through it. */
   readonly recordings: ShellRecordings;
 }
@@ -42,6 +44,7 @@ export function createShellGateway(init: ShellGatewayInit): ShellGateway {
       noticeIntervalMs: init.config.notice_interval,
       recordings: init.recordings,
       ...(init.publicUrl ? { publicUrl: init.publicUrl } : {}),
+      ...(init.publicKeys ? { publicKeys: init.publicKeys } : {}),
     });
     connections.add(connection);
     client.on('close', () => connections.delete(connection));
