@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { quoteCommand } from '../support/bash-quote.js';
 import { withControlOptions } from '../support/control-client.js';
 import { resolveShellTarget } from '../support/shell-target.js';
-import { openTerminal, runTerminal, sendInput } from '../support/terminal-client.js';
+
+/** The WebSocket client (`ws`) loads only for these commands, so the rest of the CLI starts without it. */
+const terminalClient = () => import('../support/terminal-client.js');
 
 interface TerminalOptions {
   url: string;
@@ -32,6 +34,7 @@ export function registerTerminalCommands(program: Command): void {
     // No pass-through: options after the target are airlock's (a --token must never become part of the remote command); the command follows --.
   ).action(async (name: string, argv: string[], options: TerminalOptions) => {
     const { url, token } = await resolveShellTarget(name, options);
+    const { openTerminal, runTerminal, sendInput } = await terminalClient();
     const ws = await openTerminal(url, token);
     ws.send(JSON.stringify({ type: 'start', mode: 'exec', command: quoteCommand(argv) }));
     const stdin = process.stdin;
@@ -64,6 +67,7 @@ export function registerTerminalCommands(program: Command): void {
       ),
   ).action(async (name: string, options: TerminalOptions) => {
     const { url, token } = await resolveShellTarget(name, options);
+    const { openTerminal, runTerminal, sendInput } = await terminalClient();
     const ws = await openTerminal(url, token);
     const stdin = process.stdin;
     const stdout = process.stdout;

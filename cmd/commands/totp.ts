@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import QRCode from 'qrcode';
 import { controlClient, withControlOptions, type ControlClient } from '../support/control-client.js';
 import { prompt } from '../support/prompt.js';
 
@@ -31,6 +30,8 @@ async function enroll(options: TotpOptions): Promise<void> {
     return;
   }
   if (!options.json) {
+    // The QR code library loads only for enrolment, so the rest of the CLI starts without it.
+    const { default: QRCode } = await import('qrcode');
     const qr = await QRCode.toString(start.otpauth_uri, { type: 'terminal', small: true });
     process.stdout.write(
       `Scan this QR code with your authenticator app (shown once):\n\n${qr}\n` +

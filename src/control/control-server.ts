@@ -13,6 +13,21 @@ export interface ControlServerOptions {
   readonly routes: readonly ControlRoutes[];
 }
 
+/**
+ * Routes here validate their input in the handler (zod, problem errors), never
+ * with JSON schemas, so Fastify's schema compilers (ajv and
+ * fast-json-stringify, a sixth of start-up) are never loaded: a route that
+ * declares a schema is a programming error, refused at registration.
+ */
+const NO_SCHEMA_COMPILERS = {
+  buildValidator: () => () => {
+    throw new TypeError('control routes validate in their handlers; JSON schemas are not compiled');
+  },
+  buildSerializer: () => () => {
+    throw new TypeError('control routes serialise their own answers; response schemas are not compiled');
+  },
+};
+
 /** The control HTTP API: every error is a JSON problem with a stable code. */
 export function createControlServer(options: ControlServerOptions): FastifyInstance {
   const app = Fastify({
@@ -25,6 +40,7 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     forceCloseConnections: true,
+    schemaController: { compilersFactory: NO_SCHEMA_COMPILERS },
   });
   // Slack and webhook signatures are over the raw body: keep it as a Buffer.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
