@@ -226,7 +226,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         metrics: () => metrics.render(),
       }),
       approvalRoutes({ broker, verifier: controlVerifier, clock, adminGroups: config.control.admin_groups }),
-      webRoutes({ signIn: config.identity.login?.web_client_id !== undefined, tokenForm: config.control.web_token_form ?? config.identity.login?.web_client_id === undefined }),
+      webRoutes({ signIn: config.identity.login?.web_client_id !== undefined, tokenForm: config.control.web_token_form ?? config.identity.login?.web_client_id === undefined, terminal: config.shell.enabled }),
       revocationRoutes({ revocations, verifier: controlVerifier, adminGroups: config.control.admin_groups }),
       pushRoutes({ verifier: controlVerifier, push: () => channels?.push ?? null }),
       riskRoutes({ store, signals, revocations, clock, verifier: controlVerifier, adminGroups: config.control.admin_groups }),

@@ -17,7 +17,7 @@ export interface WebSignInOptions {
 }
 
 /** Pages a sign-in may return to: the approval pages only (never an open redirect). */
-const RETURN_PATH = /^\/approvals(\/[A-Za-z0-9_-]{1,128})?$/;
+const RETURN_PATH = /^\/approvals(\/[A-Za-z0-9_-]{1,128})?$|^\/terminal\/[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const STATE_COOKIE = 'airlock_sign_in';
 const FLOW_TTL_MS = 10 * 60_000;
 const TOKEN_KEY = 'airlock.token';

@@ -52,4 +52,6 @@ th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--
 td code { overflow-wrap: anywhere; }
 .whoami { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-bottom: 1rem; }
 [hidden] { display: none !important; }
+main.terminal-main { max-width: none; }
+.terminal { height: calc(100vh - 12rem); min-height: 16rem; background: #000; padding: .25rem; }
 `;
