@@ -129,6 +129,10 @@ export class InteractiveShell {
           // A line typed while a program ran that it did not read: offered at the prompt, checked like any other.
           this.keepTypeAhead(`${segment.line}\r`);
           break;
+        case 'partial':
+          // Typed without Enter before the prompt came back: it waits in the line editor, as typed so far.
+          this.keepTypeAhead(segment.text);
+          break;
         case 'ready':
           if (this.mode === ShellMode.line) this.showPrompt();
           break;
