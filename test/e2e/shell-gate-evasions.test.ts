@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestAirlock } from '../support/airlock-instance.js';
+import { shellBoxConfig } from '../support/shell-box-config.js';
 import { heldApprovalId } from '../support/airlock-process.js';
 import { waitFor } from '../support/services.js';
 import { requirePrograms, sshArgs, TmuxSession } from '../support/ssh-clients.js';
@@ -21,21 +22,7 @@ describe('e2e: shell lines that try to get around the gate (ssh -t inside tmux)'
   const scratch = mkdtempSync(join(tmpdir(), 'airlock-evasion-e2e-'));
 
   before(async () => {
-    airlock = await startTestAirlock(`
-control: { listen: "127.0.0.1:0" }
-shell: { enabled: true, listen: "127.0.0.1:0" }
-targets:
-  - name: box
-    protocol: shell
-    command: [/bin/bash, --noprofile, --norc]
-    cwd: ${scratch}
-policy:
-  defaults:
-    low: allow
-    medium: allow
-    high: { approval: { approvers: approvers, count: 1 } }
-    critical: { approval: { approvers: approvers, count: 1 } }
-`);
+    airlock = await startTestAirlock(shellBoxConfig(scratch));
     bobToken = await airlock.token('bob', ['approvers']);
   });
   after(async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestAirlock } from '../support/airlock-instance.js';
+import { shellBoxConfig } from '../support/shell-box-config.js';
 import { heldApprovalId } from '../support/airlock-process.js';
 import { BrowserHandle, requireChromium } from '../support/browser.js';
 import { waitFor } from '../support/services.js';
@@ -20,21 +21,7 @@ describe('e2e: the browser terminal', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'airlock-web-terminal-'));
 
   before(async () => {
-    airlock = await startTestAirlock(`
-control: { listen: "127.0.0.1:0", web_token_form: true }
-shell: { enabled: true, listen: "127.0.0.1:0" }
-targets:
-  - name: box
-    protocol: shell
-    command: [/bin/bash, --noprofile, --norc]
-    cwd: ${scratch}
-policy:
-  defaults:
-    low: allow
-    medium: allow
-    high: { approval: { approvers: approvers, count: 1 } }
-    critical: { approval: { approvers: approvers, count: 1 } }
-`);
+    airlock = await startTestAirlock(shellBoxConfig(scratch, 'web_token_form: true'));
   });
   after(async () => {
     await browser.close();

@@ -108,6 +108,15 @@ export class PromptMarks {
     return `# airlock-partial ${this.nonce}`;
   }
 
+  /**
+   * A line handed back as typed that is at least this long may be an
+   * unfinished one whose end marker the terminal cut off (it keeps 4095
+   * bytes a line): it must not count as entered.
+   */
+  get partialMarkerBytes(): number {
+    return this.partialText.length;
+  }
+
   private get releaseText(): string {
     return `# airlock ${this.nonce}`;
   }
