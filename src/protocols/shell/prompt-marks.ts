@@ -19,13 +19,6 @@ export type OutputSegment =
   | { readonly kind: 'partial'; readonly text: string }
   | { readonly kind: 'ready' };
 
-/**
- * Keys typed ahead travel back as text without control characters; the Escape
- * that starts an arrow or Home key is sent as this stand-in (SYMBOL FOR
- * ESCAPE) and turned back into a key for the line editor, so `Home` typed
- * early moves the cursor instead of inserting `[1~`.
- */
-const ESCAPE_STAND_IN = '\u241b';
 /** A mark never longer than this (a path, a typed line); longer, it is not a mark and goes out as output. */
 const MAX_MARK_LENGTH = 8192;
 /** The prompt mark carries the state and may be longer (a long PATH, many functions); beyond this it is not a mark. */
@@ -89,9 +82,8 @@ export class PromptMarks {
       `printf '\\033]133;A;airlock=${this.nonce};cwd=%s\\037%s\\007' "\${PWD//[[:cntrl:]]/?}" "\${__airlock_state//[[:cntrl:]]/|}"; ` +
       `trap '' INT; while :; do if IFS= read -r __airlock_line; then [[ "$__airlock_line" == *'${this.releaseText}' ]] && break; ` +
       `if [[ "$__airlock_line" == *'${this.partialText}' ]]; then __airlock_line="\${__airlock_line%'${this.partialText}'}"; ` +
-      `__airlock_line="\${__airlock_line//$'\\e'/${ESCAPE_STAND_IN}}"; ` +
       `printf '\\033]133;P;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; ` +
-      `else __airlock_line="\${__airlock_line//$'\\e'/${ESCAPE_STAND_IN}}"; printf '\\033]133;T;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; fi; ` +
+      `else printf '\\033]133;T;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; fi; ` +
       `else __airlock_eof=$((__airlock_eof + 1)); [ "$__airlock_eof" -ge 1000 ] && exit 1; fi; done; trap - INT; }`;
     return {
       PROMPT_COMMAND: `declare -F __airlock_prompt >/dev/null || { ${prompt}; readonly -f __airlock_prompt; readonly PROMPT_COMMAND PS0 PS1 PS2; }; __airlock_prompt`,
@@ -153,9 +145,9 @@ export class PromptMarks {
         // Control characters were replaced by `?` in bash: such a directory is not known exactly.
         out.push({ kind: 'prompt', cwd: cwd.startsWith('/') && !cwd.includes('?') ? cwd : null, state: split < 0 ? null : body.slice(split + 1) });
       } else if (kind === 'typed') {
-        out.push({ kind: 'typed', line: body.replaceAll(ESCAPE_STAND_IN, '\x1b') });
+        out.push({ kind: 'typed', line: body });
       } else if (kind === 'partial') {
-        if (body !== '') out.push({ kind: 'partial', text: body.replaceAll(ESCAPE_STAND_IN, '\x1b') });
+        if (body !== '') out.push({ kind: 'partial', text: body });
       } else if (body === '') {
         out.push({ kind: 'ready' });
       } else {

@@ -96,8 +96,7 @@ describe('shell prompt marks', () => {
     assert.deepEqual(segments, [
       { kind: 'prompt', cwd: '/tmp', state: prompt.state },
       { kind: 'typed', line: 'typed ahead' },
-      // The Escape of an arrow key comes back as a key (other control characters are dropped).
-      { kind: 'typed', line: 'ls \x1b[A-l' },
+      { kind: 'typed', line: 'ls [A-l' },
       { kind: 'typed', line: NONCE },
       { kind: 'partial', text: 'unfinished rm' },
       { kind: 'output', text: 'released\n' },
