@@ -68,6 +68,7 @@ describe('e2e: line editing at the shell prompt (ssh -t inside tmux)', () => {
     await waitFor(async () => /[$#] echo unfin$/.test(await lastLine()), 10_000, 'the unfinished line offered at the prompt');
     await session.type('ished', 'Enter');
     await waitFor(async () => /^unfinished$/m.test(await screen()), 10_000, 'the finished line to run');
+    await waitFor(async () => /^box:\S*[$#]\s*$/.test(await lastLine()), 10_000, 'the prompt after it');
 
     // A risky line built by editing (typed out of order) is judged as it will run, and held.
     const dir = join(scratch, 'victim');
