@@ -43,7 +43,8 @@ describe('e2e: the browser terminal', () => {
     await page.goto(`${airlock.url}/terminal/box`);
     await page.getByLabel('Access token (JWT)').fill(await airlock.token('alice', ['engineers']));
     await page.getByRole('button', { name: 'Continue' }).click();
-    // Keys typed before bash's prompt is back go to the running program first: the test waits for the prompt.
+    // Keys typed before bash's prompt is back go to the running program, and an unfinished line typed then is
+    // dropped at the prompt (docs/shell.md): like a person, the test waits for the prompt before typing.
     const atPrompt = async () => /box:\S*[$#]\s*$/.test(`${(await screen(page)).trimEnd().split('\n').at(-1)} `);
     await waitFor(atPrompt, 15_000, 'the prompt in the browser terminal');
 

@@ -127,12 +127,7 @@ export class InteractiveShell {
           break;
         case 'typed':
           // A line typed while a program ran that it did not read: offered at the prompt, checked like any other.
-          // One so long that the terminal may have cut off the unfinished-line marker is offered without its Enter.
-          this.keepTypeAhead(Buffer.byteLength(segment.line, 'utf8') >= MAX_TERMINAL_LINE_BYTES - this.marks.partialMarkerBytes ? segment.line : `${segment.line}\r`);
-          break;
-        case 'partial':
-          // Typed without Enter before the prompt came back: it waits in the line editor, as typed so far.
-          this.keepTypeAhead(segment.text);
+          this.keepTypeAhead(`${segment.line}\r`);
           break;
         case 'ready':
           if (this.mode === ShellMode.line) this.showPrompt();

@@ -15,8 +15,6 @@ export type OutputSegment =
    */
   | { readonly kind: 'prompt'; readonly cwd: string | null; readonly state: string | null }
   | { readonly kind: 'typed'; readonly line: string }
-  /** The unfinished line (no Enter yet) typed while a program ran, which nothing read: offered to the line editor as typed so far. */
-  | { readonly kind: 'partial'; readonly text: string }
   | { readonly kind: 'ready' };
 
 /** A mark never longer than this (a path, a typed line); longer, it is not a mark and goes out as output. */
@@ -52,12 +50,12 @@ const STATE_REPORT =
  */
 export class PromptMarks {
   readonly nonce: string;
-  private readonly prefixes: { readonly prompt: string; readonly typed: string; readonly ready: string; readonly partial: string };
+  private readonly prefixes: { readonly prompt: string; readonly typed: string; readonly ready: string };
   private pending = '';
 
   constructor(nonce = randomBytes(12).toString('hex')) {
     this.nonce = nonce;
-    this.prefixes = { prompt: `\x1b]133;A;airlock=${nonce};cwd=`, typed: `\x1b]133;T;airlock=${nonce};`, ready: `\x1b]133;B;airlock=${nonce}`, partial: `\x1b]133;P;airlock=${nonce};` };
+    this.prefixes = { prompt: `\x1b]133;A;airlock=${nonce};cwd=`, typed: `\x1b]133;T;airlock=${nonce};`, ready: `\x1b]133;B;airlock=${nonce}` };
   }
 
   /**
@@ -81,9 +79,7 @@ export class PromptMarks {
       `__airlock_prompt() { local __airlock_line __airlock_eof=0 __airlock_state; stty sane -echo 2>/dev/null; ${STATE_REPORT}; ` +
       `printf '\\033]133;A;airlock=${this.nonce};cwd=%s\\037%s\\007' "\${PWD//[[:cntrl:]]/?}" "\${__airlock_state//[[:cntrl:]]/|}"; ` +
       `trap '' INT; while :; do if IFS= read -r __airlock_line; then [[ "$__airlock_line" == *'${this.releaseText}' ]] && break; ` +
-      `if [[ "$__airlock_line" == *'${this.partialText}' ]]; then __airlock_line="\${__airlock_line%'${this.partialText}'}"; ` +
-      `printf '\\033]133;P;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; ` +
-      `else printf '\\033]133;T;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; fi; ` +
+      `printf '\\033]133;T;airlock=${this.nonce};%s\\007' "\${__airlock_line//[[:cntrl:]]/}"; ` +
       `else __airlock_eof=$((__airlock_eof + 1)); [ "$__airlock_eof" -ge 1000 ] && exit 1; fi; done; trap - INT; }`;
     return {
       PROMPT_COMMAND: `declare -F __airlock_prompt >/dev/null || { ${prompt}; readonly -f __airlock_prompt; readonly PROMPT_COMMAND PS0 PS1 PS2; }; __airlock_prompt`,
@@ -94,27 +90,12 @@ export class PromptMarks {
   }
 
   /**
-   * What Airlock writes to release bash's prompt: first a marker that ends
-   * any unfinished line typed ahead (bash hands it back as `partial`, to be
-   * edited and judged at Airlock's prompt), then the release line. Ctrl-U
-   * discards anything left; both lines are comments, so should bash ever read
-   * them as commands they do nothing.
+   * The line Airlock writes to release bash's prompt. Ctrl-U first discards a
+   * partial line typed ahead (never completed, so never offered); the line is
+   * a comment, so should bash ever read it as a command line it does nothing.
    */
   get releaseLine(): string {
-    return `${this.partialText}\n\x15${this.releaseText}\n`;
-  }
-
-  private get partialText(): string {
-    return `# airlock-partial ${this.nonce}`;
-  }
-
-  /**
-   * A line handed back as typed that is at least this long may be an
-   * unfinished one whose end marker the terminal cut off (it keeps 4095
-   * bytes a line): it must not count as entered.
-   */
-  get partialMarkerBytes(): number {
-    return this.partialText.length;
+    return `\x15${this.releaseText}\n`;
   }
 
   private get releaseText(): string {
@@ -146,8 +127,6 @@ export class PromptMarks {
         out.push({ kind: 'prompt', cwd: cwd.startsWith('/') && !cwd.includes('?') ? cwd : null, state: split < 0 ? null : body.slice(split + 1) });
       } else if (kind === 'typed') {
         out.push({ kind: 'typed', line: body });
-      } else if (kind === 'partial') {
-        if (body !== '') out.push({ kind: 'partial', text: body });
       } else if (body === '') {
         out.push({ kind: 'ready' });
       } else {
@@ -176,9 +155,9 @@ export class PromptMarks {
     return (recent + typed).includes(this.nonce);
   }
 
-  private nextMark(text: string): { at: number; kind: 'prompt' | 'typed' | 'ready' | 'partial'; prefix: string } | null {
-    let best: { at: number; kind: 'prompt' | 'typed' | 'ready' | 'partial'; prefix: string } | null = null;
-    for (const kind of ['prompt', 'typed', 'ready', 'partial'] as const) {
+  private nextMark(text: string): { at: number; kind: 'prompt' | 'typed' | 'ready'; prefix: string } | null {
+    let best: { at: number; kind: 'prompt' | 'typed' | 'ready'; prefix: string } | null = null;
+    for (const kind of ['prompt', 'typed', 'ready'] as const) {
       const prefix = this.prefixes[kind];
       const at = text.indexOf(prefix);
       if (at >= 0 && (!best || at < best.at)) best = { at, kind, prefix };
