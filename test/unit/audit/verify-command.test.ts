@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { spawnProgram } from '../../support/pg-clients.js';
 import { createAuditLog } from '../../../src/audit/audit-log.js';
 import { tempDir, verdictEvent } from './helpers.js';
 
-function airlock(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+async function airlock(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await spawnProgram(process.execPath, ['--import', 'tsx', 'cmd/airlock.ts', ...args], process.env).done;
+  return { status: code, stdout, stderr };
 }
 
 async function writeLog(dir: string, count: number): Promise<string> {
