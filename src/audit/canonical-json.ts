@@ -22,7 +22,8 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const quotedKeys = new Map<string, string>();
 const QUOTED_KEY_LIMIT = 10_000;
 
-function quote(text: string): string {
+/** A string as canonical JSON writes it (and as JSON.stringify does). */
+export function quote(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
@@ -39,6 +40,18 @@ export function canonicalJson(value: unknown, redactor?: Redactor): string {
   const out = write(value, redactor ?? null, undefined, redactor?.paths ? [redactor.paths] : NO_STATES, []);
   return out ?? 'null';
 }
+
+/**
+ * The canonical text of `value` written as the member `parentKey` of a record
+ * (redaction decisions depend on the parent's key), exactly as canonicalJson
+ * writes it there: what record-writer.ts uses for fields it has no shape for.
+ * Only for a redactor without configured paths.
+ */
+export function canonicalMember(value: unknown, redactor: Redactor, parentKey: string): string | undefined {
+  return write(value, redactor, parentKey, NO_STATES, [MEMBER_PARENT]);
+}
+/** Stands in for the record a member belongs to: one level of depth, never reachable from the member. */
+const MEMBER_PARENT: object = Object.freeze({});
 
 /** `ancestors` holds the objects being written above this one, to cut reference cycles. */
 function write(value: unknown, redactor: Redactor | null, parentKey: string | undefined, states: readonly PathNode[], ancestors: object[]): string | undefined {

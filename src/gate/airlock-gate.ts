@@ -4,7 +4,7 @@ import type { HoldOutcome } from '../approvals/held-request.js';
 import type { ApprovalLinks } from '../approvals/channels/channel.js';
 import type { ApprovalRecord } from '../model/approval-record.js';
 import type { HoldNotice } from './hold-notice.js';
-import { type EventBus, SOURCE_REFUSED } from '../audit/events.js';
+import { type AirlockEvent, type EventBus, SOURCE_REFUSED } from '../audit/events.js';
 import {
   AirlockError,
   ApprovalPendingError,
@@ -393,32 +393,36 @@ export class AirlockGate implements Gate {
   private record(action: Action, verdict: Verdict): void {
     this.deps.metrics?.verdict(action.protocol, verdict.requirement, verdict.allowed ? 'allow' : 'deny', verdict.path);
     if (verdict.allowed && verdict.path === 'policy' && verdict.risk === 'low' && !this.deps.auditAllowedLowRisk) return;
-    this.deps.bus.emit({
+    // Built by assignment: conditional spreads cost a property-definition runtime call each on this per-statement path.
+    const classification = action.classification;
+    const data: Record<string, unknown> = {
+      allowed: verdict.allowed,
+      risk: verdict.risk,
+      requirement: verdict.requirement,
+      path: verdict.path,
+      decidedBy: verdict.decidedBy,
+      hash: action.hash,
+      command: action.command.length > 4096 ? `${action.command.slice(0, 4096)}…` : action.command,
+      kinds: classification.facts.kinds,
+      flags: classification.facts.flags,
+    };
+    if (classification.facts.impact) data.impact = classification.facts.impact;
+    if (action.reason) data.requesterReason = action.reason;
+    const event: { -readonly [K in keyof AirlockEvent]: AirlockEvent[K] } = {
       type: 'verdict',
       at: this.deps.clock.now(),
       subject: action.principal.subject,
-      ...(action.principal.deviceId ? { deviceId: action.principal.deviceId } : {}),
       source: action.source,
       protocol: action.protocol,
       target: action.target,
       sessionId: action.sessionId,
       rules: verdict.rules,
       reason: verdict.reason,
-      ...(verdict.approvalId ? { approvalId: verdict.approvalId } : {}),
-      data: {
-        allowed: verdict.allowed,
-        risk: verdict.risk,
-        requirement: verdict.requirement,
-        path: verdict.path,
-        decidedBy: verdict.decidedBy,
-        hash: action.hash,
-        command: action.command.length > 4096 ? `${action.command.slice(0, 4096)}…` : action.command,
-        kinds: action.classification.facts.kinds,
-        flags: action.classification.facts.flags,
-        ...(action.classification.facts.impact ? { impact: action.classification.facts.impact } : {}),
-        ...(action.reason ? { requesterReason: action.reason } : {}),
-      },
-    });
+      data,
+    };
+    if (action.principal.deviceId) event.deviceId = action.principal.deviceId;
+    if (verdict.approvalId) event.approvalId = verdict.approvalId;
+    this.deps.bus.emit(event);
   }
 }
 
