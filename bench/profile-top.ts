@@ -1,5 +1,7 @@
 // Prints the functions with the most self time in a V8 .cpuprofile (node --cpu-prof).
-// Usage: node --import tsx bench/profile-top.ts FILE.cpuprofile [--top 25] [--json]
+// Usage: node --import tsx bench/profile-top.ts FILE.cpuprofile [--top 25] [--json] [--from-us T0 --to-us T1]
+// --from-us/--to-us keep the samples taken in that window (the profile's clock: CLOCK_MONOTONIC µs,
+// what process.hrtime() reads), e.g. only the load-generator run, without the process's start-up.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,13 +33,21 @@ export interface ProfileEntry {
   readonly selfPercent: number;
 }
 
+/** Only the samples taken in [fromUs, toUs] (the profile's timestamps: CLOCK_MONOTONIC µs, as process.hrtime.bigint() / 1000n). */
+export interface ProfileWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
 export interface ProfileSummary {
+  /** Length of the profile, or of the window when one was given. */
   readonly totalMs: number;
+  readonly window?: ProfileWindow;
   /** Share of samples not idle (the program or GC was running). */
   readonly busyPercent: number;
   readonly top: readonly ProfileEntry[];
   /** Self time grouped by where the code lives (src/, node internals, a dependency). */
-  readonly byArea: ReadonlyArray<{ readonly area: string; readonly selfPercent: number }>;
+  readonly byArea: ReadonlyArray<{ readonly area: string; readonly selfPercent: number; readonly selfMs?: number }>;
 }
 
 function location(frame: CallFrame, root: string): string {
@@ -58,16 +68,22 @@ function areaOf(frame: CallFrame, root: string): string {
   return loc === '(native)' ? 'native / builtins' : 'other';
 }
 
-export function summarizeProfile(file: string, top = 25, root = process.cwd()): ProfileSummary {
+export function summarizeProfile(file: string, top = 25, root = process.cwd(), window?: ProfileWindow): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   for (const node of profile.nodes) byId.set(node.id, node);
   const selfUs = new Map<number, number>();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i] as number;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
   }
-  const total = profile.endTime - profile.startTime;
+  const total = window
+    ? Math.max(1, Math.min(window.toUs, profile.endTime) - Math.max(window.fromUs, profile.startTime))
+    : profile.endTime - profile.startTime;
   const byFunction = new Map<string, { frame: CallFrame; us: number }>();
   const byArea = new Map<string, number>();
   let idle = 0;
@@ -93,24 +109,31 @@ export function summarizeProfile(file: string, top = 25, root = process.cwd()): 
     }));
   return {
     totalMs: total / 1000,
+    ...(window ? { window } : {}),
     busyPercent: (100 * (total - idle)) / total,
     top: entries,
     byArea: [...byArea.entries()]
       .filter(([area]) => area !== '(idle)')
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)
-      .map(([area, us]) => ({ area, selfPercent: (100 * us) / total })),
+      .map(([area, us]) => ({ area, selfPercent: (100 * us) / total, selfMs: us / 1000 })),
   };
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' }, json: { type: 'boolean', default: false }, 'from-us': { type: 'string' }, 'to-us': { type: 'string' } },
+  });
   const file = positionals[0];
   if (!file) {
-    process.stderr.write('usage: node --import tsx bench/profile-top.ts FILE.cpuprofile [--top 25] [--json]\n');
+    process.stderr.write('usage: node --import tsx bench/profile-top.ts FILE.cpuprofile [--top 25] [--json] [--from-us T0 --to-us T1]\n');
     process.exit(2);
   }
-  const summary = summarizeProfile(file, Number(values.top));
+  const window = values['from-us'] !== undefined || values['to-us'] !== undefined
+    ? { fromUs: Number(values['from-us'] ?? 0), toUs: Number(values['to-us'] ?? Number.MAX_SAFE_INTEGER) }
+    : undefined;
+  const summary = summarizeProfile(file, Number(values.top), process.cwd(), window);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;

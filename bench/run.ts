@@ -1,6 +1,7 @@
-// Entry of `npm run bench` (via bench/run): throughput and latency of every
-// workload against every target (interleaved), scale, start-up time, the
-// classification cache and a CPU profile; results to bench/results/ and bench/RESULTS.md.
+// Entry of `npm run bench` (via bench/run): throughput, latency and proxy CPU of
+// every workload against every target (interleaved), latency with the proxy
+// pinned to its own core, scale, start-up time, the classification cache and
+// CPU profiles; results to bench/results/ and bench/RESULTS.md.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -10,7 +11,8 @@ import { runClassifierMicro } from './lib/classifier-micro.js';
 import { ensureBenchDatabase } from './lib/database.js';
 import { machineInfo } from './lib/machine.js';
 import type { RunSample } from './lib/pgbench.js';
-import { profileAirlock } from './lib/profile.js';
+import { PINNED_TARGETS, PINNED_WORKLOADS, runPinned } from './lib/pinned.js';
+import { profileAirlock, type ProfileResult } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
 import type { BenchResults, CellSummary, RunRecord } from './lib/results.js';
 import { runScale } from './lib/scale.js';
@@ -19,19 +21,25 @@ import { cpuTimeMs } from './lib/processes.js';
 import { startPgBouncer, type Service, type ServiceContext } from './lib/services.js';
 import { SampleBuffer, mean } from './lib/stats.js';
 import { measureStartup } from './lib/startup-time.js';
-import { SERVICE_STARTERS, TARGETS, type ServiceKind } from './lib/targets.js';
+import { SERVICE_STARTERS, TARGETS, defaultTargets, type ServiceKind } from './lib/targets.js';
 import { WORKLOADS } from './lib/workloads.js';
 
 const USAGE = `usage: npm run bench -- [options]
   --duration SEC        seconds per pgbench run (default 20)
-  --rounds N            rounds over the interleaved targets (default 2)
+  --rounds N            rounds over the interleaved targets, throughput and pinned steps (default 2)
   --clients N / --threads N   pgbench -c / -j (default 8 / 2)
   --targets a,b         subset of: ${TARGETS.map((t) => t.name).join(', ')}
+                        (default: all; airlock-baseline only with AIRLOCK_BENCH_BASELINE=DIR)
   --workloads a,b       subset of: ${WORKLOADS.map((w) => w.name).join(', ')}
+  --pinned-duration SEC seconds per pgbench run of the pinned step (default 10): PostgreSQL and
+                        pgbench on CPU 0, the proxy on CPU 1, pgbench -c 1 -j 1, targets
+                        ${PINNED_TARGETS.join(', ')}, workloads ${PINNED_WORKLOADS.join(', ')}
+                        (those of --workloads)
   --idle N / --held N   scale test sessions (default 5000 / 1000)
   --startup-runs N      start-up measurements (default 5)
-  --profile-workload W  workload run under --cpu-prof (default select-prepared)
-  --skip throughput,profile,scale,startup,classifier
+  --profile-workload a,b  workloads run with Airlock under --cpu-prof, one profile each
+                        (default select-prepared,tpcb-simple)
+  --skip throughput,pinned,profile,scale,startup,classifier
   --no-write            print, but do not write bench/results or bench/RESULTS.md`;
 
 const { values } = parseArgs({
@@ -45,7 +53,8 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '5000' },
     held: { type: 'string', default: '1000' },
     'startup-runs': { type: 'string', default: '5' },
-    'profile-workload': { type: 'string', default: 'select-prepared' },
+    'pinned-duration': { type: 'string', default: '10' },
+    'profile-workload': { type: 'string', default: 'select-prepared,tpcb-simple' },
     skip: { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -64,8 +73,8 @@ function positiveInt(name: string, text: string | undefined): number {
   }
   return n;
 }
-function subset<T extends { name: string }>(all: readonly T[], list: string | undefined, what: string): T[] {
-  if (!list) return [...all];
+function subset<T extends { name: string }>(all: readonly T[], list: string | undefined, what: string, fallback: readonly T[] = all): T[] {
+  if (!list) return [...fallback];
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
     if (!all.some((x) => x.name === n)) {
@@ -84,9 +93,12 @@ const threads = positiveInt('threads', values.threads);
 const idle = positiveInt('idle', values.idle);
 const held = positiveInt('held', values.held);
 const startupRuns = positiveInt('startup-runs', values['startup-runs']);
+const pinnedDurationSec = positiveInt('pinned-duration', values['pinned-duration']);
 const skip = new Set((values.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-const targets = subset(TARGETS, values.targets, 'targets');
+const targets = subset(TARGETS, values.targets, 'targets', defaultTargets());
 const workloads = subset(WORKLOADS, values.workloads, 'workloads');
+const profiledWorkloads = subset(WORKLOADS, values['profile-workload'], 'profile-workload');
+const pinnedWorkloads = workloads.filter((w) => (PINNED_WORKLOADS as readonly string[]).includes(w.name));
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const workDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
@@ -234,11 +246,24 @@ async function main(): Promise<void> {
 
   const classifier = await step('classifier', () => runClassifierMicro(repoRoot));
   const tp = (await step('throughput', throughput)) ?? { runs: [], summary: [] };
-  const profiled = subset(WORKLOADS, values['profile-workload'], 'profile-workload')[0];
-  const profile = await step('profile', async () => {
-    if (!profiled) throw new Error('no workload to profile');
-    log(`profiling Airlock (--cpu-prof) under ${profiled.name}`);
-    return profileAirlock(ctx, profiled, { clients, threads, durationSec });
+  const pinned = await step('pinned', () => {
+    log(`pinned latency: PostgreSQL and pgbench on CPU 0, the proxy on CPU 1, one client, ${pinnedDurationSec} s per run`);
+    return runPinned(ctx, { durationSec: pinnedDurationSec, rounds, workloads: pinnedWorkloads }, log);
+  });
+  const profiles = await step('profile', async () => {
+    if (profiledWorkloads.length === 0) throw new Error('no workload to profile');
+    const done: ProfileResult[] = [];
+    for (const profiled of profiledWorkloads) {
+      log(`profiling Airlock (--cpu-prof) under ${profiled.name}`);
+      try {
+        done.push(await profileAirlock(ctx, profiled, { clients, threads, durationSec }));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        errors.push(`profile ${profiled.name}: ${message.split('\n')[0]}`);
+        log(`profile ${profiled.name} failed: ${message}`);
+      }
+    }
+    return done;
   });
   const scale = await step('scale', async () => {
     const pgbouncer = await startPgBouncer(ctx);
@@ -257,14 +282,29 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
     command,
-    options: { durationSec, rounds, clients, threads, pgbenchScale: PGBENCH_SCALE, idle, held, startupRuns, skip: [...skip], targets: targets.map((t) => t.name), workloads: workloads.map((w) => w.name) },
+    options: {
+      durationSec,
+      rounds,
+      clients,
+      threads,
+      pgbenchScale: PGBENCH_SCALE,
+      idle,
+      held,
+      startupRuns,
+      pinnedDurationSec,
+      profileWorkloads: profiledWorkloads.map((w) => w.name),
+      skip: [...skip],
+      targets: targets.map((t) => t.name),
+      workloads: workloads.map((w) => w.name),
+    },
     machine,
     targets: targets.map((t) => ({ name: t.name, description: t.description })),
     workloads: workloads.map((w) => ({ name: w.name, description: w.description, command: w.command({ clients, threads, durationSec }) })),
     runs: tp.runs,
     summary: tp.summary,
     classifier,
-    profile,
+    pinned,
+    profiles: profiles ?? [],
     scale,
     startup,
     approvalRoundtrip: latestApprovalRoundtrip(),
@@ -281,7 +321,7 @@ async function main(): Promise<void> {
     writeReportKeepingSections(join(repoRoot, 'bench/RESULTS.md'), markdown);
     log(`wrote ${relative(repoRoot, file)} and bench/RESULTS.md`);
   }
-  if (profile) log(`CPU profile kept at ${profile.file} (not in the repository)`);
+  if (profiles && profiles.length > 0) for (const p of profiles) log(`CPU profile (${p.workload}) kept at ${p.file} (not in the repository)`);
   else rmSync(workDir, { recursive: true, force: true });
 }
 

@@ -13,6 +13,8 @@ export interface PgbenchOptions {
   readonly durationSec: number;
   /** Extra pgbench arguments that define the workload (-S, -M prepared, ...). */
   readonly args: readonly string[];
+  /** Run pgbench under `taskset -c LIST` (e.g. "0"): the pinned-latency step. */
+  readonly cpuList?: string;
 }
 
 export interface RunSample {
@@ -36,11 +38,13 @@ export async function runPgbench(connection: ConnectionParams, options: PgbenchO
   const logDir = mkdtempSync(join(tmpdir(), 'airlock-pgbench-'));
   const args = [...pgbenchCommand(options), '--log', `--log-prefix=${join(logDir, 'tx')}`];
   try {
-    const result = await run('pgbench', args, { env: { ...process.env, ...libpqEnv(connection) }, cwd: logDir });
+    const [command, argv] = options.cpuList === undefined ? ['pgbench', args] : ['taskset', ['-c', options.cpuList, 'pgbench', ...args]];
+    const result = await run(command, argv, { env: { ...process.env, ...libpqEnv(connection) }, cwd: logDir });
     if (result.code !== 0) throw new Error(`pgbench ${args.join(' ')} exited ${result.code}: ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`);
     const summary = parseSummary(result.stdout);
     const latencies = readLatencies(logDir);
-    return { ...summary, latencies, command: `pgbench ${pgbenchCommand(options).join(' ')}` };
+    const prefix = options.cpuList === undefined ? '' : `taskset -c ${options.cpuList} `;
+    return { ...summary, latencies, command: `${prefix}pgbench ${pgbenchCommand(options).join(' ')}` };
   } finally {
     rmSync(logDir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // The shape of one benchmark run's results (bench/results/<date>-<host>.json).
 import type { ClassifierResult } from './classifier-micro.js';
 import type { MachineInfo } from './machine.js';
+import type { PinnedResult } from './pinned.js';
 import type { ProfileResult } from './profile.js';
 import type { ScaleResult } from './scale.js';
 import type { StartupResult } from './startup-time.js';
@@ -56,7 +57,12 @@ export interface BenchResults {
   readonly runs: readonly RunRecord[];
   readonly summary: readonly CellSummary[];
   readonly classifier: ClassifierResult | null;
-  readonly profile: ProfileResult | null;
+  /** One profiled workload (results written before several were profiled). */
+  readonly profile?: ProfileResult | null;
+  /** Every profiled workload (--profile-workload a,b). */
+  readonly profiles?: readonly ProfileResult[];
+  /** Latency with PostgreSQL and pgbench on CPU 0 and the proxy on CPU 1, one client (absent in older results). */
+  readonly pinned?: PinnedResult | null;
   readonly scale: ScaleResult | null;
   readonly startup: StartupResult | null;
   readonly approvalRoundtrip: { readonly file: string; readonly data: unknown } | null;

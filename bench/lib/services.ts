@@ -34,13 +34,36 @@ export interface ServiceContext {
 
 // ---- PgBouncer --------------------------------------------------------------------------------
 
-export async function startPgBouncer(ctx: ServiceContext): Promise<Service> {
-  const dir = join(ctx.workDir, 'pgbouncer');
+export interface PgBouncerStartOptions {
+  readonly name?: string;
+  /**
+   * Client TLS (client_tls_sslmode=require) with a self-signed P-256 certificate made
+   * with openssl in the work directory (the key type Airlock's self-signed certificate has).
+   * The upstream side stays plaintext, as for Airlock.
+   */
+  readonly clientTls?: boolean;
+}
+
+/** A self-signed EC P-256 certificate for CN=localhost (valid two days), made with openssl. */
+async function selfSignedCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  await runOk('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
+  ]);
+  return { certFile, keyFile };
+}
+
+export async function startPgBouncer(ctx: ServiceContext, options: PgBouncerStartOptions = {}): Promise<Service> {
+  const name = options.name ?? (options.clientTls ? 'pgbouncer-tls' : 'pgbouncer');
+  const dir = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const ini = join(dir, 'pgbouncer.ini');
   const userlist = join(dir, 'userlist.txt');
   writeFileSync(userlist, `"${UPSTREAM.user}" ""\n"bench" ""\n`);
+  const tls = options.clientTls ? await selfSignedCertificate(dir) : null;
   writeFileSync(
     ini,
     [
@@ -67,6 +90,7 @@ export async function startPgBouncer(ctx: ServiceContext): Promise<Service> {
       'ignore_startup_parameters = extra_float_digits,options',
       `logfile = ${join(dir, 'pgbouncer.log')}`,
       `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+      ...(tls ? ['client_tls_sslmode = require', `client_tls_key_file = ${tls.keyFile}`, `client_tls_cert_file = ${tls.certFile}`] : []),
       '',
     ].join('\n'),
   );
@@ -78,9 +102,9 @@ export async function startPgBouncer(ctx: ServiceContext): Promise<Service> {
     chmodSync(ctx.workDir, 0o755);
     chmodSync(dir, 0o755);
   }
-  const managed = startProcess('pgbouncer', 'pgbouncer', asRoot ? ['-u', 'postgres', ini] : [ini], join(dir, 'stdout.log'));
-  await waitFor('pgbouncer', () => portAccepts('127.0.0.1', port), { process: managed });
-  return { name: 'pgbouncer', process: managed, host: '127.0.0.1', port, stop: () => managed.stop() };
+  const managed = startProcess(name, 'pgbouncer', asRoot ? ['-u', 'postgres', ini] : [ini], join(dir, 'stdout.log'));
+  await waitFor(name, () => portAccepts('127.0.0.1', port), { process: managed });
+  return { name, process: managed, host: '127.0.0.1', port, stop: () => managed.stop() };
 }
 
 // ---- Node relay -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ export interface ConnectionParams {
   readonly sslmode: 'disable' | 'require';
 }
 
-export type ServiceKind = 'pgbouncer' | 'node-relay' | 'airlock' | 'airlock-baseline';
+export type ServiceKind = 'pgbouncer' | 'pgbouncer-tls' | 'node-relay' | 'airlock' | 'airlock-baseline';
 
 export interface TargetDefinition {
   readonly name: string;
@@ -31,6 +31,11 @@ function required<T extends Service>(service: Service | null, target: string): T
 function plainConnection(service: Service | null, target: string): ConnectionParams {
   const svc = required(service, target);
   return { host: svc.host, port: svc.port, user: UPSTREAM.user, database: BENCH_DATABASE, sslmode: 'disable' };
+}
+
+/** A client-TLS connection to PgBouncer (sslmode=require, as for airlock-tls). */
+function tlsConnection(service: Service | null, target: string): ConnectionParams {
+  return { ...plainConnection(service, target), sslmode: 'require' };
 }
 
 /** A connection through an Airlock service, with its bench token as the password. */
@@ -71,6 +76,12 @@ export const TARGETS: readonly TargetDefinition[] = [
     connection: (s) => airlockConnection(s, 'airlock-tls', 'require'),
   },
   {
+    name: 'pgbouncer-tls',
+    description: 'PgBouncer, session pooling, client TLS (client_tls_sslmode=require, self-signed P-256 certificate; sslmode=require), plaintext upstream',
+    service: 'pgbouncer-tls',
+    connection: (s) => tlsConnection(s, 'pgbouncer-tls'),
+  },
+  {
     name: 'airlock-baseline',
     description: 'Airlock built from another tree (AIRLOCK_BENCH_BASELINE=DIR, built with npm run build there), plaintext: the before of a change, in the same run',
     service: 'airlock-baseline',
@@ -79,7 +90,8 @@ export const TARGETS: readonly TargetDefinition[] = [
 ];
 
 export const SERVICE_STARTERS: Readonly<Record<ServiceKind, (ctx: ServiceContext) => Promise<Service>>> = {
-  pgbouncer: startPgBouncer,
+  pgbouncer: (ctx) => startPgBouncer(ctx),
+  'pgbouncer-tls': (ctx) => startPgBouncer(ctx, { clientTls: true }),
   'node-relay': startNodeRelay,
   airlock: (ctx) => startAirlock(ctx),
   'airlock-baseline': (ctx) => {
@@ -88,6 +100,11 @@ export const SERVICE_STARTERS: Readonly<Record<ServiceKind, (ctx: ServiceContext
     return startAirlock({ ...ctx, repoRoot: baseline }, { name: 'airlock-baseline', dataDir: `${ctx.workDir}/airlock-baseline-data` });
   },
 };
+
+/** The targets run when --targets is not given: every one, but airlock-baseline only when AIRLOCK_BENCH_BASELINE names its tree. */
+export function defaultTargets(): TargetDefinition[] {
+  return TARGETS.filter((t) => t.name !== 'airlock-baseline' || Boolean(process.env['AIRLOCK_BENCH_BASELINE']));
+}
 
 /** libpq environment for a connection (pgbench, psql). */
 export function libpqEnv(c: ConnectionParams): Record<string, string> {

@@ -10,6 +10,8 @@ export interface WorkloadRunOptions {
   readonly clients: number;
   readonly threads: number;
   readonly durationSec: number;
+  /** Pin pgbench to these CPUs (taskset -c LIST). */
+  readonly cpuList?: string;
 }
 
 export interface Workload {
