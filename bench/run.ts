@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runClassifierMicro } from './lib/classifier-micro.js';
+import { runCpuBreakdown } from './lib/cpu-breakdown.js';
 import { ensureBenchDatabase } from './lib/database.js';
 import { machineInfo } from './lib/machine.js';
 import type { RunSample } from './lib/pgbench.js';
@@ -39,7 +40,10 @@ const USAGE = `usage: npm run bench -- [options]
   --startup-runs N      start-up measurements (default 5)
   --profile-workload a,b  workloads run with Airlock under --cpu-prof, one profile each
                         (default select-prepared,tpcb-simple)
-  --skip throughput,pinned,profile,scale,startup,classifier
+  --breakdown-workloads a,b  workloads of the CPU breakdown step: perf record -g of PgBouncer, the Node
+                        relay and Airlock, every sample's stack put in a bucket, µs per transaction
+                        (default select-prepared,tpcb-simple; needs perf, Debian package linux-perf)
+  --skip throughput,pinned,breakdown,profile,scale,startup,classifier
   --no-write            print, but do not write bench/results or bench/RESULTS.md`;
 
 const { values } = parseArgs({
@@ -54,6 +58,7 @@ const { values } = parseArgs({
     held: { type: 'string', default: '1000' },
     'startup-runs': { type: 'string', default: '5' },
     'pinned-duration': { type: 'string', default: '10' },
+    'breakdown-workloads': { type: 'string', default: 'select-prepared,tpcb-simple' },
     'profile-workload': { type: 'string', default: 'select-prepared,tpcb-simple' },
     skip: { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
@@ -98,6 +103,7 @@ const skip = new Set((values.skip ?? '').split(',').map((s) => s.trim()).filter(
 const targets = subset(TARGETS, values.targets, 'targets', defaultTargets());
 const workloads = subset(WORKLOADS, values.workloads, 'workloads');
 const profiledWorkloads = subset(WORKLOADS, values['profile-workload'], 'profile-workload');
+const breakdownWorkloads = subset(WORKLOADS, values['breakdown-workloads'], 'breakdown-workloads');
 const pinnedWorkloads = workloads.filter((w) => (PINNED_WORKLOADS as readonly string[]).includes(w.name));
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -250,6 +256,7 @@ async function main(): Promise<void> {
     log(`pinned latency: PostgreSQL and pgbench on CPU 0, the proxy on CPU 1, one client, ${pinnedDurationSec} s per run`);
     return runPinned(ctx, { durationSec: pinnedDurationSec, rounds, workloads: pinnedWorkloads }, log);
   });
+  const breakdown = await step('breakdown', () => runCpuBreakdown(ctx, { workloads: breakdownWorkloads, clients, threads, durationSec }, log));
   const profiles = await step('profile', async () => {
     if (profiledWorkloads.length === 0) throw new Error('no workload to profile');
     const done: ProfileResult[] = [];
@@ -293,6 +300,7 @@ async function main(): Promise<void> {
       startupRuns,
       pinnedDurationSec,
       profileWorkloads: profiledWorkloads.map((w) => w.name),
+      breakdownWorkloads: breakdownWorkloads.map((w) => w.name),
       skip: [...skip],
       targets: targets.map((t) => t.name),
       workloads: workloads.map((w) => w.name),
@@ -304,6 +312,7 @@ async function main(): Promise<void> {
     summary: tp.summary,
     classifier,
     pinned,
+    cpuBreakdown: breakdown ?? [],
     profiles: profiles ?? [],
     scale,
     startup,

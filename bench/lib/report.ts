@@ -1,4 +1,5 @@
 // bench/RESULTS.md, generated from one results file.
+import { breakdownSection } from './breakdown-report.js';
 import type { PinnedCell, PinnedResult } from './pinned.js';
 import type { ProfileResult } from './profile.js';
 import type { BenchResults, CellSummary } from './results.js';
@@ -358,6 +359,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   const profiles = results.profiles ?? (results.profile ? [results.profile] : []);
   lines.push('## Where Airlock spends its CPU', '');
+  lines.push(...breakdownSection(results.cpuBreakdown));
   if (profiles.length > 0) {
     for (const p of profiles) lines.push(...profileSection(p));
     lines.push(
@@ -365,7 +367,7 @@ export function renderMarkdown(results: BenchResults): string {
         'descheduled when its write wakes PostgreSQL or pgbench on a busy core. The proxy CPU table above is the CPU measure.',
       '',
     );
-  } else lines.push('Not run.', '');
+  } else if (!results.cpuBreakdown?.length) lines.push('Not run.', '');
 
   if (results.errors.length > 0) lines.push('## Errors during the run', '', ...results.errors.map((e) => `- ${e}`), '');
   return `${lines.join('\n')}\n`;

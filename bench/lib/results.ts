@@ -1,5 +1,6 @@
 // The shape of one benchmark run's results (bench/results/<date>-<host>.json).
 import type { ClassifierResult } from './classifier-micro.js';
+import type { CpuBreakdown } from './cpu-breakdown.js';
 import type { MachineInfo } from './machine.js';
 import type { PinnedResult } from './pinned.js';
 import type { ProfileResult } from './profile.js';
@@ -63,6 +64,8 @@ export interface BenchResults {
   readonly profiles?: readonly ProfileResult[];
   /** Latency with PostgreSQL and pgbench on CPU 0 and the proxy on CPU 1, one client (absent in older results). */
   readonly pinned?: PinnedResult | null;
+  /** perf-sampled CPU per transaction by bucket, kernel included (absent in older results). */
+  readonly cpuBreakdown?: readonly CpuBreakdown[];
   readonly scale: ScaleResult | null;
   readonly startup: StartupResult | null;
   readonly approvalRoundtrip: { readonly file: string; readonly data: unknown } | null;

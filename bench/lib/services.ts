@@ -109,12 +109,12 @@ export async function startPgBouncer(ctx: ServiceContext, options: PgBouncerStar
 
 // ---- Node relay -------------------------------------------------------------------------------
 
-export async function startNodeRelay(ctx: ServiceContext): Promise<Service> {
+export async function startNodeRelay(ctx: ServiceContext, nodeFlags: readonly string[] = []): Promise<Service> {
   const port = await freePort();
   const managed = startProcess(
     'node-relay',
     process.execPath,
-    ['--import', 'tsx', join(ctx.repoRoot, 'bench/node-relay.ts'), '--listen', `127.0.0.1:${port}`, '--upstream', `${UPSTREAM.host}:${UPSTREAM.port}`],
+    [...nodeFlags, '--import', 'tsx', join(ctx.repoRoot, 'bench/node-relay.ts'), '--listen', `127.0.0.1:${port}`, '--upstream', `${UPSTREAM.host}:${UPSTREAM.port}`],
     join(ctx.workDir, 'node-relay.log'),
     { cwd: ctx.repoRoot },
   );
