@@ -31,8 +31,10 @@ const VERDICT_DATA: Readonly<Record<string, FieldKind>> = {
   requirement: 'string',
   risk: 'string',
 };
-/** The same order as canonical-json.ts (UTF-16 code units). */
+/** The same order as canonical-json.ts (UTF-16 code units): the order verdictData() writes them in. */
 const VERDICT_DATA_KEYS = Object.keys(VERDICT_DATA).sort();
+const VERDICT_DATA_ORDER = ['allowed', 'command', 'decidedBy', 'flags', 'hash', 'impact', 'kinds', 'path', 'requesterReason', 'requirement', 'risk'] as const;
+if (VERDICT_DATA_ORDER.join() !== VERDICT_DATA_KEYS.join()) throw new Error('record-writer: verdict data members out of canonical order');
 
 /** Bounds of the repeated-value cache: entries, and the longest value kept. */
 const MAX_KNOWN = 4096;
@@ -82,33 +84,57 @@ export function compileRecordWriter(redactor: Redactor, replica: string | undefi
     return `${out}]`;
   }
 
-  /** A verdict's data, or undefined when it has anything the shape does not know. */
+  /** `,"key":text` for a string member, '' when absent, undefined when not a string. */
+  function stringMember(key: string, value: unknown, repeated: boolean): string | undefined {
+    if (value === undefined) return '';
+    if (typeof value !== 'string') return undefined;
+    return `,"${key}":${repeated ? scrubRepeated(value) : scrub(value)}`;
+  }
+  function listMember(key: string, value: unknown): string | undefined {
+    if (value === undefined) return '';
+    const text = strings(value);
+    return text === undefined ? undefined : `,"${key}":${text}`;
+  }
+
+  /**
+   * A verdict's data, or undefined when it has anything the shape does not
+   * know. Written out member by member in canonical order (VERDICT_DATA_ORDER):
+   * named property reads stay monomorphic, where a loop over the keys did not.
+   */
   function verdictData(data: Readonly<Record<string, unknown>>): string | undefined {
     if (Object.getPrototypeOf(data) !== Object.prototype) return undefined;
-    let out = '{';
-    let present = 0;
-    for (const key of VERDICT_DATA_KEYS) {
-      const value = data[key];
-      if (value === undefined) continue;
-      let text: string | undefined;
-      switch (VERDICT_DATA[key]) {
-        case 'string':
-          text = typeof value !== 'string' ? undefined : key === 'command' || key === 'hash' ? scrub(value) : scrubRepeated(value);
-          break;
-        case 'boolean':
-          text = value === true ? 'true' : value === false ? 'false' : undefined;
-          break;
-        case 'strings':
-          text = strings(value);
-          break;
-      }
-      if (text === undefined) return undefined;
-      out += `${present === 0 ? '' : ','}"${key}":${text}`;
-      present++;
+    const allowed = data.allowed;
+    if (allowed !== undefined && typeof allowed !== 'boolean') return undefined;
+    const command = stringMember('command', data.command, false);
+    const decidedBy = listMember('decidedBy', data.decidedBy);
+    const flags = listMember('flags', data.flags);
+    const hash = stringMember('hash', data.hash, false);
+    const impact = stringMember('impact', data.impact, false);
+    const kinds = listMember('kinds', data.kinds);
+    const path = stringMember('path', data.path, true);
+    const requesterReason = stringMember('requesterReason', data.requesterReason, false);
+    const requirement = stringMember('requirement', data.requirement, true);
+    const risk = stringMember('risk', data.risk, true);
+    if (
+      command === undefined ||
+      decidedBy === undefined ||
+      flags === undefined ||
+      hash === undefined ||
+      impact === undefined ||
+      kinds === undefined ||
+      path === undefined ||
+      requesterReason === undefined ||
+      requirement === undefined ||
+      risk === undefined
+    ) {
+      return undefined;
     }
-    // A key the shape does not know (or one present but undefined): the generic writer decides.
+    const members = `${allowed === undefined ? '' : `,"allowed":${allowed}`}${command}${decidedBy}${flags}${hash}${impact}${kinds}${path}${requesterReason}${requirement}${risk}`;
+    // Every member counted: a key the shape does not know (or one present but undefined) goes to the generic writer.
+    let present = allowed === undefined ? 0 : 1;
+    for (const member of [command, decidedBy, flags, hash, impact, kinds, path, requesterReason, requirement, risk]) if (member !== '') present++;
     if (present !== Object.keys(data).length) return undefined;
-    return `${out}}`;
+    return members === '' ? '{}' : `{${members.slice(1)}}`;
   }
 
   /** `,"key":"value"` for an optional string field; '' when absent; undefined when not a string. */
