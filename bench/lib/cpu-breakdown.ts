@@ -168,6 +168,7 @@ export async function runCpuBreakdown(ctx: ServiceContext, options: BreakdownOpt
         const file = join(dir, `${workload.name}-${name}.data`);
         results.push(await breakdownDuring(service, name, workload.name, options.durationSec, file, () => workload.run(target.connection(service), options)));
         rmSync(file, { force: true });
+        rmSync(`/tmp/perf-${service.process.pid}.map`, { force: true });
       } catch (err) {
         log(`  failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
@@ -178,5 +179,5 @@ export async function runCpuBreakdown(ctx: ServiceContext, options: BreakdownOpt
   return results;
 }
 
-/** V8 writes /tmp/perf-PID.map so perf can name JIT frames. */
-const PERF_FLAGS = ['--perf-basic-prof'];
+/** V8 writes /tmp/perf-PID.map so perf can name JIT frames (and, with it, a code log: sent nowhere). */
+const PERF_FLAGS = ['--perf-basic-prof', '--logfile=/dev/null', '--no-logfile-per-isolate'];

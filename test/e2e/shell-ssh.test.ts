@@ -357,7 +357,14 @@ policy:
         await session.type('iwritten in vim', 'Escape');
         await session.type(':wq', 'Enter');
         // Wait for vim to leave: keys it reads while exiting are its own, as on any terminal.
-        await waitFor(async () => /^box:\S*[$#]\s*$/.test((await screen()).trimEnd().split('\n').at(-1) ?? ''), 10_000, 'the prompt after vim');
+        let lastScreen = '';
+        await waitFor(
+          async () => /^box:\S*[$#]\s*$/.test((lastScreen = await screen()).trimEnd().split('\n').at(-1) ?? ''),
+          10_000,
+          'the prompt after vim',
+        ).catch((err: unknown) => {
+          throw new Error(`${err instanceof Error ? err.message : String(err)}; the screen was:\n${lastScreen}`);
+        });
         await session.type(`cat ${file}`, 'Enter');
         await waitFor(async () => /^written in vim$/m.test(await screen()), 10_000, 'the file vim wrote');
         const dir = victim('after-vim');
