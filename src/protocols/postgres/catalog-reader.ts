@@ -18,8 +18,31 @@ function oids(value: unknown): number[] {
 
 /** The fingerprint that changes whenever anything read by readCatalog does. */
 export async function readCatalogSignature(connection: CatalogConnection): Promise<string> {
-  const { rows } = await connection.query(Q.SIGNATURE);
-  return String(rows[0]?.['signature'] ?? '');
+  await beginCatalogTransaction(connection, 'BEGIN READ ONLY');
+  try {
+    const { rows } = await connection.query(Q.SIGNATURE);
+    return String(rows[0]?.['signature'] ?? '');
+  } finally {
+    await connection.query('COMMIT');
+  }
+}
+
+/**
+ * Opens a transaction whose settings are Airlock's own and end with it:
+ * search_path (a role's path must not change what unqualified names in the
+ * queries mean) and a statement timeout. Transaction-local, never for the
+ * session: behind a transaction-pooling PgBouncer the server session is
+ * shared, and a session setting would leak to other clients (and PgBouncer
+ * refuses a statement_timeout startup parameter).
+ */
+async function beginCatalogTransaction(connection: CatalogConnection, begin: string): Promise<void> {
+  await connection.query(begin);
+  try {
+    await connection.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true), pg_catalog.set_config('statement_timeout', '30s', true)");
+  } catch (err) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 /**
@@ -27,7 +50,7 @@ export async function readCatalogSignature(connection: CatalogConnection): Promi
  * transaction so that every query sees the same catalog.
  */
 export async function readCatalog(connection: CatalogConnection): Promise<CatalogData> {
-  await connection.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await beginCatalogTransaction(connection, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const version = num((await connection.query('SELECT current_setting(\'server_version_num\')::int AS v')).rows[0]?.['v']);
     const run = async (sql: string, values?: unknown[]): Promise<Row[]> => (await connection.query(sql, values)).rows;

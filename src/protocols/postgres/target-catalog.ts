@@ -157,7 +157,8 @@ export class TargetCatalog {
       ssl: await this.ssl(plain),
       connectionTimeoutMillis: upstream.connect_timeout,
       application_name: 'airlock-catalog',
-      statement_timeout: 30_000,
+      // Client-side: a startup statement_timeout is refused by PgBouncer; the server-side one is set per transaction (catalog-reader.ts).
+      query_timeout: 35_000,
     });
     client.on('error', (err) => {
       this.log.warn({ err: err.message }, 'target catalog connection failed');
@@ -170,8 +171,6 @@ export class TargetCatalog {
       if (target.upstream.tls === 'prefer' && !plain && /does not support SSL/i.test(errorText(err))) return this.connect(true);
       throw err;
     }
-    // Only catalog-qualified names are used, but a role's search_path must not change what they mean.
-    await client.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)");
     this.client = client;
     return client;
   }
