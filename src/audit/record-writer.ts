@@ -15,26 +15,9 @@ import type { AirlockEvent } from './events.js';
 /** Writes the canonical text of the record for `event` (without its hash). */
 export type RecordWriter = (event: AirlockEvent, seq: number, prev: string, time: string) => string;
 
-type FieldKind = 'string' | 'boolean' | 'strings';
-
-/** `data` of a verdict event (airlock-gate.ts). */
-const VERDICT_DATA: Readonly<Record<string, FieldKind>> = {
-  allowed: 'boolean',
-  command: 'string',
-  decidedBy: 'strings',
-  flags: 'strings',
-  hash: 'string',
-  impact: 'string',
-  kinds: 'strings',
-  path: 'string',
-  requesterReason: 'string',
-  requirement: 'string',
-  risk: 'string',
-};
-/** The same order as canonical-json.ts (UTF-16 code units): the order verdictData() writes them in. */
-const VERDICT_DATA_KEYS = Object.keys(VERDICT_DATA).sort();
+/** The members of a verdict event's `data` (airlock-gate.ts), in canonical order (UTF-16 code units): the order verdictData() writes them in. */
 const VERDICT_DATA_ORDER = ['allowed', 'command', 'decidedBy', 'flags', 'hash', 'impact', 'kinds', 'path', 'requesterReason', 'requirement', 'risk'] as const;
-if (VERDICT_DATA_ORDER.join() !== VERDICT_DATA_KEYS.join()) throw new Error('record-writer: verdict data members out of canonical order');
+if ([...VERDICT_DATA_ORDER].sort().join() !== VERDICT_DATA_ORDER.join()) throw new Error('record-writer: verdict data members out of canonical order');
 
 /** Bounds of the repeated-value cache: entries, and the longest value kept. */
 const MAX_KNOWN = 4096;
@@ -54,7 +37,7 @@ export function compileRecordWriter(redactor: Redactor, replica: string | undefi
   const generic: RecordWriter = (event, seq, prev, time) => canonicalJson(recordOf(event, seq, prev, time, replica), redactor);
   if (redactor.paths !== null) return generic;
   if (TOP_KEYS.some((key) => redactor.isSecretKey(key, undefined))) return generic;
-  if (VERDICT_DATA_KEYS.some((key) => redactor.isSecretKey(key, 'data'))) return generic;
+  if (VERDICT_DATA_ORDER.some((key) => redactor.isSecretKey(key, 'data'))) return generic;
   const scrub = (text: string): string => quote(redactor.scrubText(text));
   // Most values repeat from record to record (subject, target, rule ids, risk,
   // path...); their scrubbed and quoted text is kept, bounded. Commands and
@@ -74,7 +57,8 @@ export function compileRecordWriter(redactor: Redactor, replica: string | undefi
   const replicaText = replica === undefined ? undefined : scrub(replica);
 
   function strings(value: unknown): string | undefined {
-    if (!Array.isArray(value)) return undefined;
+    // An array with its own toJSON is written through it by canonicalJson: leave it to that.
+    if (!Array.isArray(value) || (value as { toJSON?: unknown }).toJSON !== undefined) return undefined;
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];

@@ -96,6 +96,8 @@ describe('audit record writer', () => {
       { ...base, data: { ...base.data, token: 'abc' } },
       { ...base, rules: ['r', 3 as unknown as string] },
       { ...base, rules: [] },
+      { ...base, rules: Object.assign(['visible'], { toJSON: () => ['via toJSON'] }) },
+      { ...base, data: { ...base.data, flags: Object.assign(['a'], { toJSON: () => 'flags via toJSON' }) } },
       { ...base, subject: 5 as unknown as string },
       { ...base, type: 'approval.vote', data: { vote: 'approve', secret: 'x', code: '123456', list: [{ token: 'y' }] } },
       { type: 'auth.failure', at: 1, reason: 'expired' },
