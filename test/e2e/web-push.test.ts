@@ -185,18 +185,30 @@ policy:
     assert.equal(payload.title, 'Approval needed: postgres on app');
     assert.equal(payload.body, `alice (risk critical): DROP TABLE ${table}`);
 
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: airlock.url, registrationId: registrations.get(`${airlock.url}/`)!, data: push!.payload! });
+    // CDP stands in for the push service. On a loaded machine Chromium has been seen to drop a delivery
+    // to a worker it was still starting; a push service redelivers, and so does this: the notification's
+    // tag is the request id, so a second delivery replaces the first and one notification is shown either way.
     let shown: Array<{ title: string; body: string; tag: string; url: string; actions: string[] }> = [];
-    await waitFor(
-      async () => {
-        shown = await page.evaluate(
-          'navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) => list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url, actions: (n.actions || []).map((a) => a.title) })))',
-        );
-        return shown.length > 0;
-      },
-      10_000,
-      'the notification',
-    );
+    for (let attempt = 1; shown.length === 0; attempt++) {
+      await cdp.send('ServiceWorker.deliverPushMessage', { origin: airlock.url, registrationId: registrations.get(`${airlock.url}/`)!, data: push!.payload! });
+      const delivered = await waitFor(
+        async () => {
+          shown = await page.evaluate(
+            'navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) => list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url, actions: (n.actions || []).map((a) => a.title) })))',
+          );
+          return shown.length > 0;
+        },
+        5_000,
+        'the notification',
+      ).then(
+        () => true,
+        (err: unknown) => {
+          if (attempt >= 3) throw err;
+          return false;
+        },
+      );
+      if (delivered) break;
+    }
     assert.deepEqual(shown, [{ title: 'Approval needed: postgres on app', body: `alice (risk critical): DROP TABLE ${table}`, tag: id, url: `${airlock.url}/approvals/${id}`, actions: ['Open'] }]);
     assert.ok(await tableExists(table), 'a notification decides nothing');
 
