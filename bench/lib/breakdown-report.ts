@@ -9,7 +9,7 @@ export function breakdownSection(breakdowns: readonly CpuBreakdown[] | undefined
     '### On-CPU time by part, µs per transaction (perf, kernel included)',
     '',
     '`perf record -F 999 -g` on each proxy process (started fresh; Node with `--perf-basic-prof`) for the middle third of a pgbench run; ' +
-      "every sample's call stack goes in one bucket (bench/lib/cpu-breakdown.ts: a write(2) anywhere in the stack is a write; else the innermost frame that names a part of Airlock or Node's stream code decides); " +
+      "every sample's call stack goes in one bucket (bench/lib/cpu-breakdown.ts: in the kernel, the system call named by libc's wrapper above it decides, a write or send to a socket or the audit file, a read or recv, or other kernel work; in user space, the innermost frame that names a part of Airlock or Node's stream code); " +
       "the buckets' shares are scaled to the CPU time /proc reports for the window, per transaction pgbench completed in it. Unlike the V8 profile below, this counts only time on a CPU, and sees into the kernel.",
     '',
   ];

@@ -51,7 +51,6 @@ export async function perfAvailable(): Promise<boolean> {
 
 const SYSCALL_WRITE = /^(__GI___libc_write|__libc_write|write|writev|__writev|__GI___writev|send|__libc_send|__send|sendto|__libc_sendto|sendmsg|__libc_sendmsg)$/;
 const SYSCALL_READ = /^(__GI___libc_read|__libc_read|read|readv|__readv|recv|__libc_recv|__recv|recvfrom|__libc_recvfrom|recvmsg|__libc_recvmsg)$/;
-const SYSCALL_WAIT = /^(epoll_pwait|epoll_wait|__GI_epoll_pwait)$/;
 
 /** The bucket of one sample; `frames[0]` is the leaf, kernel frames start with "[k] ". */
 export function bucketOf(frames: readonly string[]): Bucket {
@@ -61,8 +60,7 @@ export function bucketOf(frames: readonly string[]): Bucket {
     const name = caller.replace(/\+0x[0-9a-f]+$/, '');
     if (SYSCALL_WRITE.test(name)) return frames.some((f) => f.includes('/src/audit/')) ? 'audit: file write' : 'socket write (syscall, kernel TCP)';
     if (SYSCALL_READ.test(name)) return 'socket read (syscall, kernel TCP)';
-    if (SYSCALL_WAIT.test(name)) return 'epoll and other kernel';
-    // Interrupts and faults taken while user code ran belong to the kernel too.
+    // epoll_wait, other system calls, and interrupts or faults taken while user code ran.
     return 'epoll and other kernel';
   }
   const leaf = frames[0] ?? '';

@@ -89,36 +89,22 @@ export function compileRecordWriter(redactor: Redactor, replica: string | undefi
     if (Object.getPrototypeOf(data) !== Object.prototype) return undefined;
     const allowed = data.allowed;
     if (allowed !== undefined && typeof allowed !== 'boolean') return undefined;
-    const command = stringMember('command', data.command, false);
-    const decidedBy = listMember('decidedBy', data.decidedBy);
-    const flags = listMember('flags', data.flags);
-    const hash = stringMember('hash', data.hash, false);
-    const impact = stringMember('impact', data.impact, false);
-    const kinds = listMember('kinds', data.kinds);
-    const path = stringMember('path', data.path, true);
-    const requesterReason = stringMember('requesterReason', data.requesterReason, false);
-    const requirement = stringMember('requirement', data.requirement, true);
-    const risk = stringMember('risk', data.risk, true);
-    if (
-      command === undefined ||
-      decidedBy === undefined ||
-      flags === undefined ||
-      hash === undefined ||
-      impact === undefined ||
-      kinds === undefined ||
-      path === undefined ||
-      requesterReason === undefined ||
-      requirement === undefined ||
-      risk === undefined
-    ) {
-      return undefined;
-    }
-    const members = `${allowed === undefined ? '' : `,"allowed":${allowed}`}${command}${decidedBy}${flags}${hash}${impact}${kinds}${path}${requesterReason}${requirement}${risk}`;
+    const joined = joinMembers([
+      allowed === undefined ? '' : `,"allowed":${allowed}`,
+      stringMember('command', data.command, false),
+      listMember('decidedBy', data.decidedBy),
+      listMember('flags', data.flags),
+      stringMember('hash', data.hash, false),
+      stringMember('impact', data.impact, false),
+      listMember('kinds', data.kinds),
+      stringMember('path', data.path, true),
+      stringMember('requesterReason', data.requesterReason, false),
+      stringMember('requirement', data.requirement, true),
+      stringMember('risk', data.risk, true),
+    ]);
     // Every member counted: a key the shape does not know (or one present but undefined) goes to the generic writer.
-    let present = allowed === undefined ? 0 : 1;
-    for (const member of [command, decidedBy, flags, hash, impact, kinds, path, requesterReason, requirement, risk]) if (member !== '') present++;
-    if (present !== Object.keys(data).length) return undefined;
-    return members === '' ? '{}' : `{${members.slice(1)}}`;
+    if (joined === undefined || joined.count !== Object.keys(data).length) return undefined;
+    return joined.text;
   }
 
   /** `,"key":"value"` for an optional string field; '' when absent; undefined when not a string. */
@@ -140,34 +126,44 @@ export function compileRecordWriter(redactor: Redactor, replica: string | undefi
       if (text === undefined) return generic(event, seq, prev, time);
       rules = `,"rules":${text}`;
     }
-    if (!Number.isSafeInteger(seq) || !HEX64.test(prev)) return generic(event, seq, prev, time);
-    const approvalId = optional('approvalId', event.approvalId);
-    const deviceId = optional('deviceId', event.deviceId);
-    const protocol = optional('protocol', event.protocol);
-    const reason = optional('reason', event.reason);
-    const sessionId = optional('sessionId', event.sessionId);
-    const source = optional('source', event.source);
-    const subject = optional('subject', event.subject);
-    const target = optional('target', event.target);
-    if (
-      approvalId === undefined ||
-      deviceId === undefined ||
-      protocol === undefined ||
-      reason === undefined ||
-      sessionId === undefined ||
-      source === undefined ||
-      subject === undefined ||
-      target === undefined ||
-      typeof event.type !== 'string'
-    ) {
-      return generic(event, seq, prev, time);
-    }
-    const text =
-      `${approvalId}${data}${deviceId},"prev":"${prev}"${protocol}${reason}${replicaText === undefined ? '' : `,"replica":${replicaText}`}${rules}` +
-      `,"seq":${seq}${sessionId}${source}${subject}${target},"time":${scrub(time)},"type":${scrubRepeated(event.type)}`;
-    // Every member above starts with a comma; the record's first one must not.
-    return `{${text.slice(1)}}`;
+    if (!Number.isSafeInteger(seq) || !HEX64.test(prev) || typeof event.type !== 'string') return generic(event, seq, prev, time);
+    const joined = joinMembers([
+      optional('approvalId', event.approvalId),
+      data,
+      optional('deviceId', event.deviceId),
+      `,"prev":"${prev}"`,
+      optional('protocol', event.protocol),
+      optional('reason', event.reason),
+      replicaText === undefined ? '' : `,"replica":${replicaText}`,
+      rules,
+      `,"seq":${seq}`,
+      optional('sessionId', event.sessionId),
+      optional('source', event.source),
+      optional('subject', event.subject),
+      optional('target', event.target),
+      `,"time":${scrub(time)}`,
+      `,"type":${scrubRepeated(event.type)}`,
+    ]);
+    return joined === undefined ? generic(event, seq, prev, time) : joined.text;
   };
+}
+
+/**
+ * The object text of members given in canonical order, each `,"key":value`
+ * or '' when absent; undefined when one could not be written (the generic
+ * writer takes over). `count` is how many were present.
+ */
+function joinMembers(members: ReadonlyArray<string | undefined>): { text: string; count: number } | undefined {
+  let text = '';
+  let count = 0;
+  for (const member of members) {
+    if (member === undefined) return undefined;
+    if (member === '') continue;
+    text += member;
+    count++;
+  }
+  // Every member starts with a comma; an object's first one must not.
+  return { text: count === 0 ? '{}' : `{${text.slice(1)}}`, count };
 }
 
 /** The record object for `event`, as the generic path serializes it. */
