@@ -22,9 +22,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.AIRLOCK_TEST_CONCURRENCY ?? '2';
+// The spec reporter, also when stdout is not a terminal (CI): it repeats every
+// failing test with its error after the totals, so the end of a long log says what failed.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=120000',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, AIRLOCK_TEST: '1' } },
 );
 process.exit(result.status ?? 1);
