@@ -37,6 +37,10 @@ describe('e2e: line editing at the shell prompt (ssh -t inside tmux)', () => {
     const session = tmux;
     const screen = () => session.screen();
     const lastLine = async () => (await screen()).trimEnd().split('\n').at(-1) ?? '';
+    // Keys typed before bash's prompt is back go to the running program raw: a finished line is offered to
+    // the editor with its control characters removed, an unfinished one is dropped (docs/shell.md). Editing
+    // keys are Airlock's only at its prompt, so, like a person, the test waits for the prompt before typing.
+    const atPrompt = (what: string) => waitFor(async () => /^box:\S*[$#]$/.test(await lastLine()), 10_000, what);
     await waitFor(async () => /^box:\S*[$#]/m.test(await screen()), 15_000, 'the shell prompt');
 
     // Left arrow, then typing inserts in the middle; the terminal shows the line and the cursor where they are.
@@ -47,20 +51,24 @@ describe('e2e: line editing at the shell prompt (ssh -t inside tmux)', () => {
     assert.equal((await session.cursor()).x, prompt.length + 'echo abc'.length);
     await session.type('', 'Enter');
     await waitFor(async () => /^abcd$/m.test(await screen()), 10_000, 'the edited line to run');
+    await atPrompt('the prompt after the edited line');
 
     // Up recalls it; End and more text extend it.
     await session.type('', 'Up', 'End');
     await session.type(' again', 'Enter');
     await waitFor(async () => /^abcd again$/m.test(await screen()), 10_000, 'the recalled line to run');
+    await atPrompt('the prompt after the recalled line');
 
     // Ctrl-R finds it by a fragment; Enter runs it.
     await session.type('clear', 'Enter');
     await waitFor(async () => !(await screen()).includes('abcd again'), 10_000, 'the screen to clear');
+    await atPrompt('the prompt on the clear screen');
     await session.type('', 'C-r');
     await session.type('cd ag');
     await waitFor(async () => /reverse-i-search\)`cd ag': echo abcd again/.test(await screen()), 10_000, 'the search prompt');
     await session.type('', 'Enter');
     await waitFor(async () => /^abcd again$/m.test(await screen()), 10_000, 'the found line to run');
+    await atPrompt('the prompt after the found line');
 
     // A risky line built by editing (typed out of order) is judged as it will run, and held.
     const dir = join(scratch, 'victim');
@@ -75,6 +83,7 @@ describe('e2e: line editing at the shell prompt (ssh -t inside tmux)', () => {
     // Recalled from history, it is held again: history never skips the Gate.
     await session.type('clear', 'Enter');
     await waitFor(async () => !(await screen()).includes('withdrawn'), 10_000, 'the screen to clear');
+    await atPrompt('the prompt on the cleared screen');
     await session.type('', 'Up', 'Up', 'Enter');
     await waitFor(async () => heldApprovalId(await screen()) !== null, 10_000, 'the recalled rm to be held');
     await session.type('', 'C-c');
