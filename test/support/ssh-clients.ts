@@ -58,10 +58,23 @@ export class TmuxSession {
     return new TmuxSession(socket, name);
   }
 
-  /** Types text literally, then presses the named keys (`Enter`, `C-c`). */
+  /**
+   * Types text literally, then presses the named keys (`Enter`, `C-c`), in one
+   * tmux command sequence, so they reach the terminal together, as a person's
+   * quick typing does: one send-keys process each let a line's text and its
+   * Enter straddle the moment bash's prompt came back, and the unfinished line
+   * was dropped there (docs/shell.md). tmux reads an argument ending in `;` as
+   * a command separator, so such a text is typed on its own.
+   */
   async type(text: string, ...keys: string[]): Promise<void> {
-    if (text) await run('tmux', ['-S', this.socket, 'send-keys', '-t', this.name, '-l', text]);
-    for (const key of keys) await run('tmux', ['-S', this.socket, 'send-keys', '-t', this.name, key]);
+    const sends: string[][] = [];
+    if (text) sends.push(['send-keys', '-t', this.name, '-l', text]);
+    for (const key of keys) sends.push(['send-keys', '-t', this.name, key]);
+    if (text.endsWith(';')) {
+      for (const send of sends) await run('tmux', ['-S', this.socket, ...send]);
+      return;
+    }
+    await run('tmux', ['-S', this.socket, ...sends.flatMap((send, i) => (i === 0 ? send : [';', ...send]))]);
   }
 
   async screen(): Promise<string> {
