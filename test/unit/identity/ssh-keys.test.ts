@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { SshKeyRegistry, sshFingerprint } from '../../../src/identity/ssh-keys.js';
+import { generateEd25519Key } from '../../../src/protocols/shell/host-key.js';
 import type { Principal } from '../../../src/model/principal.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { ManualClock } from '../../../src/time/clock.js';
@@ -10,11 +11,13 @@ function principal(subject: string, expiresAt: number): Principal {
   return { subject, groups: ['engineers'], authMethods: ['pwd'], issuer: 'https://idp.test', expiresAt, tokenId: `jti-${subject}` };
 }
 
+/** ssh2's own generator makes one ed25519 key in 256 unparseable; generateEd25519Key checks each. */
 function keyPair(comment = 'test@key') {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  const parsed = ssh2.utils.parseKey(pair.public);
+  const privateKey = generateEd25519Key(comment);
+  const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error || Array.isArray(parsed)) throw parsed;
-  return { publicLine: pair.public, privateKey: pair.private, blob: parsed.getPublicSSH() };
+  const blob = parsed.getPublicSSH();
+  return { publicLine: `ssh-ed25519 ${blob.toString('base64')} ${comment}`, privateKey, blob };
 }
 
 describe('SshKeyRegistry', () => {
